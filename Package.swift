@@ -1,0 +1,72 @@
+// swift-tools-version: 6.2
+// The package builds two executables in one `swift build`:
+// - credential-provider-harbor: the kubelet exec plugin, linked fully static (glibc included)
+//   so it runs on any x86_64 Linux host the agent copies it to;
+// - harbor-keyless: the node agent, linked with the Swift runtime statically and the C system
+//   libraries (libsystemd, libcurl, libmicrohttpd) dynamically, because those libraries ship
+//   no usable static archives on Debian 12.
+import PackageDescription
+
+let fullyStatic: [SwiftSetting] = [.unsafeFlags(["-static-executable"])]
+let fullyStaticLink: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
+let staticRuntime: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"])]
+let staticRuntimeLink: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+
+let package = Package(
+    name: "harbor-keyless",
+    products: [
+        .executable(name: "credential-provider-harbor", targets: ["credential-provider-harbor"]),
+        .executable(name: "harbor-keyless", targets: ["harbor-keyless"]),
+    ],
+    targets: [
+        // C system libraries, each wrapped by exactly one Swift module.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        // Thin C wrappers for variadic functions and function-like macros Swift cannot call.
+        .target(name: "CShims", dependencies: ["CCurl", "CSystemd", "CMicroHTTPD"]),
+
+        // The kubelet plugin: FoundationEssentials only.
+        .target(name: "CredentialProvider"),
+        .executableTarget(
+            name: "credential-provider-harbor",
+            dependencies: ["CredentialProvider"],
+            swiftSettings: fullyStatic,
+            linkerSettings: fullyStaticLink
+        ),
+
+        // The agent's layers, bottom to top.
+        .target(name: "HostFiles"),
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
+        .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
+        .target(name: "KubeAPI", dependencies: ["CCurl", "CShims", "YAML"]),
+        .target(
+            name: "Checks",
+            dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
+        ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI", "Checks",
+                "CMicroHTTPD", "CShims",
+            ]
+        ),
+        .executableTarget(
+            name: "harbor-keyless",
+            dependencies: ["Agent"],
+            swiftSettings: staticRuntime,
+            linkerSettings: staticRuntimeLink
+        ),
+
+        .testTarget(name: "CredentialProviderTests", dependencies: ["CredentialProvider"]),
+        .testTarget(name: "HostFilesTests", dependencies: ["HostFiles"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+    ]
+)

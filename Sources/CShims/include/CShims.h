@@ -1,0 +1,5 @@
+// Umbrella header: one small header per wrapped library, each owned by the Swift module that
+// uses it.
+#include "curl_shims.h"
+#include "systemd_shims.h"
+#include "mhd_shims.h"

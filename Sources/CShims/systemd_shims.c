@@ -1,0 +1,1 @@
+#include "systemd_shims.h"
