@@ -118,9 +118,9 @@ extension HostRoot {
     /// Resolves the directory that holds `path` and the file's name in it.
     func parentDirectory(of path: String, operation: String) throws(HostFileError) -> (FileDescriptor, String) {
         switch try walk(path, operation: operation, target: .entry(followSymlink: false)) {
-        case .missing:
+        case .missing(let directory):
             throw error(
-                .parentMissing, operation, path, errno: ENOENT, detail: "a directory on the path does not exist",
+                .parentMissing, operation, path, errno: ENOENT, detail: "the directory \(directory) does not exist",
                 hint: "create the directory first"
             )
         case .directory:

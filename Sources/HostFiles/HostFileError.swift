@@ -72,11 +72,16 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
         if let detail {
             reasons.append(detail)
         }
-        if let errno {
+        // Where `detail` already says what happened, strerror's generic text (such as
+        // "Invalid cross-device link" for an escape) would mislead, so only the name follows.
+        if let errno, detail == nil || kind == .system {
             let message = String(cString: strerror(errno))
             reasons.append(errnoName.map { "\(message) (\($0))" } ?? "\(message) (errno \(errno))")
         }
         text += reasons.isEmpty ? "failed" : reasons.joined(separator: ": ")
+        if let errno, detail != nil, kind != .system {
+            text += " (\(errnoName ?? "errno \(errno)"))"
+        }
 
         if let hint {
             text += ". Fix: \(hint)"

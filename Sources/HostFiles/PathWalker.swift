@@ -13,8 +13,8 @@ enum WalkTarget {
 enum WalkResult {
     case entry(parent: FileDescriptor, name: String)
     case directory(FileDescriptor)
-    /// A directory on the way does not exist.
-    case missing
+    /// A directory on the way does not exist; the value is its host path, as resolved.
+    case missing(String)
 }
 
 /// Linux follows at most 40 symbolic links in one lookup (MAXSYMLINKS in fs/namei.c).
@@ -54,7 +54,7 @@ extension HostRoot {
             let linkPath = "/" + (names + [name]).joined(separator: "/")
             if directory.fileSystemType() == Int64(HK_PROC_SUPER_MAGIC) {
                 throw error(
-                    .magicLink, operation, path,
+                    .magicLink, operation, path, errno: ELOOP,
                     detail: "\(linkPath) is a /proc symbolic link, which the kernel resolves by process, not by name",
                     hint: "give the path without going through /proc"
                 )
@@ -121,7 +121,7 @@ extension HostRoot {
             switch code {
             case ENOENT:
                 guard case .directory(create: let mode?) = target else {
-                    return .missing
+                    return .missing(componentPath)
                 }
                 stack.append(try makeDirectory(name, in: top, mode: mode, operation: operation, path: path))
                 names.append(name)

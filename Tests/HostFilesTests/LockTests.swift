@@ -25,7 +25,7 @@ struct LockTests {
         #expect(sandbox.contents(sandbox.root + "/var/lib/harbor-keyless/lock") == "\(getpid())\n")
 
         first.unlock()
-        let second = try root.lock("/var/lib/harbor-keyless/lock", timeout: .milliseconds(200))
+        let second = try root.lock("/var/lib/harbor-keyless/lock", timeout: .seconds(5))
         second.unlock()
     }
 
@@ -35,11 +35,13 @@ struct LockTests {
         defer { sandbox.remove() }
         let root = try sandbox.hostRoot()
 
+        // The timeouts allow for a test elsewhere in this process forking a child, which
+        // holds copies of every descriptor until its exec closes them.
         do {
-            let held = try root.lock("/state/lock", timeout: .zero)
+            let held = try root.lock("/state/lock", timeout: .seconds(5))
             _ = held
         }
-        let again = try root.lock("/state/lock", timeout: .zero)
+        let again = try root.lock("/state/lock", timeout: .seconds(5))
 
         #expect(again.path == "/state/lock")
         #expect(sandbox.lstat(sandbox.root + "/state").map { $0.st_mode & 0o7777 } == 0o700)

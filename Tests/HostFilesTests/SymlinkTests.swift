@@ -90,7 +90,7 @@ struct SymlinkTests {
         defer { sandbox.remove() }
         let root = try sandbox.hostRoot()
         try sandbox.makeLink("/etc", to: "../outside")
-        FileManager.default.createFile(atPath: sandbox.outside + "/secret", contents: Data("s".utf8))
+        #expect(FileManager.default.createFile(atPath: sandbox.outside + "/secret", contents: Data("s".utf8)))
 
         let readFailure = hostFileError { () throws(HostFileError) in try root.read("/etc/secret") }
         let removeFailure = hostFileError { () throws(HostFileError) in try root.remove("/etc/secret", backups: nil) }

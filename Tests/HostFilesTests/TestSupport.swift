@@ -12,7 +12,11 @@ struct Sandbox {
     var outside: String { base + "/outside" }
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/hostfiles-test-XXXXXX").utf8CString)
+        var directory = NSTemporaryDirectory()
+        while directory.count > 1 && directory.hasSuffix("/") {
+            directory.removeLast()
+        }
+        var template = Array((directory + "/hostfiles-test-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw POSIXError(.init(rawValue: errno) ?? .EIO)
         }
