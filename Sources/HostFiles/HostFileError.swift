@@ -32,13 +32,13 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     /// The operation, such as `write` or `lock`.
     public var operation: String
-    /// The path as the host sees it.
+    /// The absolute path on the host.
     public var path: String
     /// The same path seen from this process (host root + path), when it differs.
     public var resolvedPath: String?
     /// The errno of the failing call, when there is one.
     public var errno: Int32?
-    /// What went wrong, when errno's text alone does not say it.
+    /// The explanation of the failure, where errno's text alone is not enough.
     public var detail: String?
     /// The next step for the operator.
     public var hint: String?
@@ -72,7 +72,7 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
         if let detail {
             reasons.append(detail)
         }
-        // Where `detail` already says what happened, strerror's generic text (such as
+        // Where `detail` already explains the failure, strerror's generic text (such as
         // "Invalid cross-device link" for an escape) would mislead, so only the name follows.
         if let errno, detail == nil || kind == .system {
             let message = String(cString: strerror(errno))

@@ -1,7 +1,7 @@
 internal import CShims
 import Glibc
 
-/// What the last component of a walked path must be.
+/// The kind of entry the last component of a walked path must be.
 enum WalkTarget {
     /// A file or other entry, returned as its parent directory and name. With
     /// `followSymlink`, a final symbolic link is resolved (inside the root) first.
@@ -22,14 +22,14 @@ private let maxSymlinks = 40
 
 extension HostRoot {
     /// Resolves `path` one component at a time under the root descriptor. Every component is
-    /// opened with O_NOFOLLOW; a symbolic link is read and spliced into the remaining path
-    /// the way the host would resolve it (an absolute target starts again at the root), and
-    /// `..` pops the descriptor stack, so a path can never climb above the root.
+    /// opened with O_NOFOLLOW. A symbolic link is read and spliced into the remaining path
+    /// the way the host would resolve it, so an absolute target starts again at the root.
+    /// `..` pops the descriptor stack and is rejected at the root, so no path climbs above it.
     func walk(_ path: String, operation: String, target: WalkTarget) throws(HostFileError) -> WalkResult {
         guard path.hasPrefix("/") else {
             throw error(
                 .invalidPath, operation, path,
-                detail: "the path is relative", hint: "give the path as the host sees it, starting with /"
+                detail: "the path is relative", hint: "give the absolute path on the host, starting with /"
             )
         }
         guard !path.utf8.contains(0) else {

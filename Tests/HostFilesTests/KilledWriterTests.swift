@@ -11,7 +11,7 @@ private let bigContents = [UInt8](repeating: 0x6e, count: 1 << 20)
 
 @Suite("Writer killed by SIGKILL")
 struct KilledWriterTests {
-    @Test("SIGKILL mid-write leaves the old file; the next write cleans up")
+    @Test("SIGKILL mid-write keeps the old file")
     func killedMidWrite() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

@@ -36,7 +36,7 @@ struct LockTests {
         let root = try sandbox.hostRoot()
 
         // The timeouts allow for a test elsewhere in this process forking a child, which
-        // holds copies of every descriptor until its exec closes them.
+        // keeps copies of every descriptor until its exec closes them.
         do {
             let held = try root.lock("/state/lock", timeout: .seconds(5))
             _ = held

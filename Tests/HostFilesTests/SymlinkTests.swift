@@ -32,8 +32,8 @@ private let escapeCases: [EscapeCase] = [
     EscapeCase(
         label: "chain of links ending outside", links: [("/a", "b"), ("/b", "c/.."), ("/c", "/d"), ("/d", "../..")],
         writePath: "/a/outside/file", expectedKind: .escapesRoot),
-    // An absolute target means root + target, as the host sees it, so the real outside
-    // directory is never reached; below the root that directory does not exist.
+    // An absolute target means root + target, as on the host, so the real outside
+    // directory is never reached. Below the root that directory does not exist.
     EscapeCase(
         label: "absolute link to the outside path", links: [("/etc/abs", "OUTSIDE")],
         writePath: "/etc/abs/file", expectedKind: .parentMissing),
@@ -117,7 +117,7 @@ struct SymlinkTests {
         #expect(sandbox.lstat(sandbox.root + "/etc/link").map { $0.st_mode & S_IFMT } == S_IFLNK)
     }
 
-    @Test("links inside the root are followed as the host follows them", arguments: ["/data/rancher", "../data/rancher"])
+    @Test("inside links followed like the host", arguments: ["/data/rancher", "../data/rancher"])
     func insideLinkFollowed(target: String) throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

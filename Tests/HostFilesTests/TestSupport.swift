@@ -35,7 +35,7 @@ struct Sandbox {
         return root
     }
 
-    /// Creates a file below the root (path as the host sees it) with raw bytes and mode.
+    /// Creates a file at the host path `hostPath` under the root, with `text` and `mode`.
     func makeFile(_ hostPath: String, _ text: String, mode: mode_t = 0o644) throws {
         let full = root + hostPath
         try FileManager.default.createDirectory(

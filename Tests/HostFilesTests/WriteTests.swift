@@ -144,7 +144,10 @@ struct WriteTests {
         #expect(sandbox.names(in: sandbox.root + "/etc") == ["file"])
     }
 
-    @Test("writer killed mid-write leaves the old file; the next write cleans up", arguments: [WriteStage.partiallyWritten, .synced])
+    @Test(
+        "abandoned write keeps the old file",
+        arguments: [WriteStage.partiallyWritten, .synced]
+    )
     func killedWriter(stage: WriteStage) throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
