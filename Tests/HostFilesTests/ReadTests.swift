@@ -86,6 +86,8 @@ struct ReadTests {
         #expect(info.size == 5)
         #expect(info.uid == geteuid())
         #expect(info.modificationTime == Date(timeIntervalSince1970: 1_000_000_000))
+        #expect(info.mtime == info.modificationTime)
+        #expect(info.type == .regular)
         #expect(try root.info("/bin")?.kind == .directory)
         #expect(try root.info("/")?.kind == .directory)
     }
