@@ -31,12 +31,17 @@ public enum CredentialProviderPlugin {
     /// Returns the response for a decoded request; see `handle(requestBytes:username:now:)`.
     public static func response(for request: CredentialProviderRequest, username: String, now: Date) throws(PluginError) -> CredentialProviderResponse {
         guard isValidUsername(username) else { throw .invalidUsername(username) }
+        let token = request.serviceAccountToken
 
         // 1. Envelope: the kubelet decodes the answer strictly with the same apiVersion.
         let apiVersion = request.apiVersion ?? ""
-        guard apiVersion == credentialProviderAPIVersion else { throw .unsupportedAPIVersion(apiVersion) }
+        guard apiVersion == credentialProviderAPIVersion else {
+            throw .unsupportedAPIVersion(PluginError.displayValue(apiVersion, token: token))
+        }
         let kind = request.kind ?? ""
-        guard kind == "CredentialProviderRequest" else { throw .unexpectedKind(kind) }
+        guard kind == "CredentialProviderRequest" else {
+            throw .unexpectedKind(PluginError.displayValue(kind, token: token))
+        }
 
         // 2. Registry host, the key of the auth map.
         guard let image = request.image, !image.isEmpty else { throw .missingImage }
@@ -44,11 +49,13 @@ public enum CredentialProviderPlugin {
         do {
             registry = try ImageReference.registryHost(of: image)
         } catch {
-            throw .invalidImage(error)
+            var shown = error
+            shown.reference = PluginError.displayValue(image, token: token)
+            throw .invalidImage(shown)
         }
 
         // 3. The token, and how long the kubelet may reuse it.
-        guard let token = request.serviceAccountToken, !token.isEmpty else { throw .missingToken }
+        guard let token, !token.isEmpty else { throw .missingToken }
         let expiresAt = JWTClaims(token: token)?.expiresAt
         let seconds = CacheDuration.seconds(expiresAt: expiresAt, now: Int(now.timeIntervalSince1970.rounded(.down)))
 
