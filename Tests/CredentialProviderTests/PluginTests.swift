@@ -69,9 +69,16 @@ struct PluginTests {
     static let errorCases: [ErrorCase] = [
         ErrorCase(name: "oversized", body: Array(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
                   expected: .requestTooLarge(limit: 1 << 20)),
-        ErrorCase(name: "empty body", body: [], expected: .malformedJSON(detail: "the body is not valid JSON")),
+        ErrorCase(name: "empty body", body: [], expected: .malformedJSON(detail: "the body is not valid JSON (syntax error at byte 0)")),
+        // A cut-off document fails where the input ends.
         ErrorCase(name: "truncated JSON", body: Array(request().dropLast(5)),
-                  expected: .malformedJSON(detail: "the body is not valid JSON")),
+                  expected: .malformedJSON(detail: "the body is not valid JSON (syntax error at byte \(request().count - 5))")),
+        ErrorCase(name: "trailing comma", body: Array(#"{"image":"h.io/a",}"#.utf8),
+                  expected: .malformedJSON(detail: "the body is not valid JSON (syntax error at byte 18)")),
+        ErrorCase(name: "annotations of wrong type", body: Array(#"{"serviceAccountAnnotations":["a"]}"#.utf8),
+                  expected: .malformedJSON(detail: "field serviceAccountAnnotations is not an object")),
+        ErrorCase(name: "annotation value of wrong type", body: Array(#"{"serviceAccountAnnotations":{"a":1}}"#.utf8),
+                  expected: .malformedJSON(detail: "field serviceAccountAnnotations.a is not a string")),
         ErrorCase(name: "JSON array", body: Array("[1]".utf8), expected: .malformedJSON(detail: "the body is not a JSON object")),
         ErrorCase(name: "token of wrong type", body: Array(#"{"serviceAccountToken":42}"#.utf8),
                   expected: .malformedJSON(detail: "field serviceAccountToken is not a string")),
@@ -106,6 +113,7 @@ struct PluginTests {
     // Bodies that carry the token next to the fault that rejects them.
     static let bodiesWithToken: [String] = [
         #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"h.io/a","serviceAccountToken":"TOKEN""#,
+        #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"h.io/a","serviceAccountToken":"TOKEN",}"#,
         #"{"apiVersion":"TOKEN","kind":"CredentialProviderRequest","image":"h.io/a","serviceAccountToken":"TOKEN"}"#,
         #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"TOKEN","image":"h.io/a","serviceAccountToken":"TOKEN"}"#,
         #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"TOKEN/","serviceAccountToken":"TOKEN"}"#,
