@@ -1,7 +1,7 @@
 // A small strict JSON reader and writer (RFC 8259) for the plugin's hot path. The kubelet
-// execs the plugin on every pull, and Foundation's JSONDecoder and JSONEncoder cost about
-// half a millisecond per process on first use (measured by bench/plugin/run.sh), which is
-// as much as the rest of the run; the Codable API types stay for callers that prefer them.
+// execs the plugin on every pull, and Foundation's JSONDecoder and JSONEncoder added about
+// 0.5 ms to each run (bench/plugin's harness, 2-core EPYC VM), as much as process start-up.
+// The Codable API types stay for callers that prefer them.
 
 /// A parsed JSON document.
 enum JSONValue: Equatable, Sendable {
@@ -14,7 +14,7 @@ enum JSONValue: Equatable, Sendable {
     /// Members by key; a repeated key keeps its last value, as Go's encoding/json does.
     case object([String: JSONValue])
 
-    /// Why a document is not valid JSON, with the byte offset but never the text there.
+    /// A syntax error, located by byte offset; it never carries the text found there.
     struct SyntaxError: Error, Equatable, Sendable {
         var offset: Int
     }

@@ -49,8 +49,8 @@ public struct JWTClaims: Equatable, Sendable {
     }
 }
 
-/// Decodes unpadded base64url (RFC 4648 section 5), the encoding of JWT parts; nil for any
-/// other character, for padding, or for a length no encoding produces.
+/// Decodes unpadded base64url (RFC 4648 section 5), the encoding of JWT parts.
+/// Returns nil for any other character, for padding, or for a length no encoding produces.
 func base64URLDecode(_ text: Substring) -> [UInt8]? {
     var decoded: [UInt8] = []
     decoded.reserveCapacity(text.utf8.count * 3 / 4)

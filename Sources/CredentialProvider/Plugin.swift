@@ -33,7 +33,7 @@ public enum CredentialProviderPlugin {
         guard isValidUsername(username) else { throw .invalidUsername(username) }
         let token = request.serviceAccountToken
 
-        // 1. Envelope: the kubelet decodes the answer strictly with the same apiVersion.
+        // 1. Envelope: the kubelet decodes the response strictly, expecting the same apiVersion.
         let apiVersion = request.apiVersion ?? ""
         guard apiVersion == credentialProviderAPIVersion else {
             throw .unsupportedAPIVersion(PluginError.displayValue(apiVersion, token: token))
@@ -106,7 +106,7 @@ public enum CredentialProviderPlugin {
         return output
     }
 
-    /// Whether `username` can be a Basic-auth user-id (RFC 7617: no ":").
+    /// Returns whether `username` can be a Basic-auth user-id (RFC 7617 forbids ":").
     public static func isValidUsername(_ username: String) -> Bool {
         !username.isEmpty && !username.unicodeScalars.contains { $0 == ":" || $0.value < 0x20 || $0.value == 0x7f }
     }

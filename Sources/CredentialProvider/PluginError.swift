@@ -2,7 +2,7 @@
 // and never contains the service account token: no message echoes the request body, and
 // the request values it does quote (apiVersion, kind, image) go through `displayValue`.
 
-/// Why the plugin could not answer a request.
+/// A request the plugin cannot serve, with the reason and the fix.
 public enum PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     case requestTooLarge(limit: Int)
     case malformedJSON(detail: String)

@@ -164,7 +164,7 @@ struct MatchImagesTests {
         #expect(MatchImages.overlap(second, first) == expected)
     }
 
-    // Overlap must never say false when an image matches both: check it against matches().
+    // overlap() must never return false when an image matches both patterns.
     @Test("overlap agrees with matches on sample images")
     func overlapIsConservative() {
         let patterns = [

@@ -10,8 +10,8 @@ struct PluginRun {
 }
 
 enum PluginProcess {
-    /// The plugin binary: `HARBOR_KEYLESS_PLUGIN_BINARY`, else next to the test bundle,
-    /// else `.build/debug` of this package. Build it first with
+    /// Returns the plugin binary's path: `HARBOR_KEYLESS_PLUGIN_BINARY`, else next to the
+    /// test bundle, else `.build/debug` of this package. Build it first with
     /// `swift build --product credential-provider-harbor`.
     static func binaryPath() throws -> String {
         let environment = ProcessInfo.processInfo.environment

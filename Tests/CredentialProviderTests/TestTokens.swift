@@ -1,4 +1,4 @@
-// Builds unsigned test JWTs; the plugin never checks signatures, so "sig" stands in for one.
+// Unsigned test JWTs. The plugin never checks signatures, so "sig" replaces one.
 import Foundation
 
 enum TestTokens {
@@ -9,12 +9,12 @@ enum TestTokens {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// A compact JWS whose payload is `payloadJSON` verbatim.
+    /// Returns a compact JWS whose payload is `payloadJSON` verbatim.
     static func token(header: String = #"{"alg":"RS256","kid":"key-1"}"#, payloadJSON: String) -> String {
         base64URL(header) + "." + base64URL(payloadJSON) + ".c2ln"
     }
 
-    /// A service account token shaped like the kubelet's, expiring at `exp`.
+    /// Returns a service account token shaped like the kubelet's, expiring at `exp`.
     static func serviceAccountToken(exp: Int) -> String {
         token(payloadJSON: #"{"aud":["harbor.example.com"],"exp":\#(exp),"iat":\#(exp - 3600),"iss":"https://kubernetes.default.svc.cluster.local","sub":"system:serviceaccount:default:app"}"#)
     }
