@@ -61,7 +61,7 @@ let package = Package(
         ),
 
         .testTarget(name: "CredentialProviderTests", dependencies: ["CredentialProvider"]),
-        .testTarget(name: "HostFilesTests", dependencies: ["HostFiles"]),
+        .testTarget(name: "HostFilesTests", dependencies: ["HostFiles", "CShims"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),

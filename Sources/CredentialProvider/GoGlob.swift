@@ -34,7 +34,7 @@ struct GoGlob: Sendable {
         tokens = try Self.tokenize(Array(pattern.unicodeScalars))
     }
 
-    /// Whether `text` matches the whole pattern.
+    /// Returns whether `text` matches the whole pattern.
     func matches(_ text: String) -> Bool {
         Self.match(tokens[...], Array(text.unicodeScalars)[...])
     }

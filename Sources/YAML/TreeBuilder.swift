@@ -4,13 +4,15 @@ struct TreeBuilder {
     private let events: LibYAMLParser
     private let source: String
     private let limits: YAMLLimits
+    private let duplicateKeys: YAMLDuplicateKeys
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     private var nodeCount = 0
 
-    init(events: LibYAMLParser, source: String, limits: YAMLLimits) {
+    init(events: LibYAMLParser, source: String, limits: YAMLLimits, duplicateKeys: YAMLDuplicateKeys) {
         self.events = events
         self.source = source
         self.limits = limits
+        self.duplicateKeys = duplicateKeys
     }
 
     /// Reads the whole stream. Returns nil when it contains no document and throws when it contains more than one.
@@ -109,13 +111,13 @@ struct TreeBuilder {
                 merges.append((pairs.count, try mergeSources(value, at: keyEvent.mark)))
                 continue
             }
-            if let first = seen[key] {
+            if let first = seen[key], duplicateKeys == .reject {
                 throw error(
                     at: keyEvent.mark,
                     "duplicate key \"\(key)\" (first set at line \(first.line), column \(first.column)); keep only one"
                 )
             }
-            seen[key] = keyEvent.mark
+            if seen[key] == nil { seen[key] = keyEvent.mark }
             pairs.append(YAMLPair(key: key, value: value, keyMark: keyEvent.mark))
         }
 
