@@ -59,11 +59,17 @@ let overview: String = {
     return text
 }()
 
+/// Writes one message to standard error, unbuffered.
 func printError(_ text: String) {
     var line = text
     if !line.hasSuffix("\n") { line += "\n" }
-    fputs(line, stderr)
+    var bytes = Array(line.utf8)[...]
+    while !bytes.isEmpty {
+        let count = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { break }
+        bytes = bytes.dropFirst(count)
+    }
 }
 
-setvbuf(stdout, nil, _IOLBF, 0)
 exit(main(Array(CommandLine.arguments.dropFirst())))

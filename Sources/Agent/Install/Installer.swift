@@ -82,7 +82,10 @@ public struct Installer: Sendable {
     }
 
     private func planner(root: HostRoot, state: AgentState?) throws(InstallError) -> InstallPlanner {
-        let state = try state ?? AgentState.load(root: root, directory: configuration.stateDirectory)
+        var loaded = state
+        if loaded == nil {
+            loaded = try AgentState.load(root: root, directory: configuration.stateDirectory)
+        }
         let layout: ProviderLayout
         do {
             layout = try ProviderLayout(configuration: configuration)
@@ -93,7 +96,7 @@ public struct Installer: Sendable {
             configuration: configuration,
             root: root,
             layout: layout,
-            previouslyInstalled: Set(state.installedProviders)
+            previouslyInstalled: Set(loaded?.installedProviders ?? [])
         )
     }
 
@@ -110,7 +113,12 @@ public struct Installer: Sendable {
     /// consistent after every step, so a failure part-way (full disk, killed process) leaves a
     /// node k3s can still start on.
     private func apply(_ plan: InstallPlan, root: HostRoot) throws(InstallError) {
-        let backups = BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
+        let backups: BackupStore
+        do {
+            backups = try BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
+        } catch {
+            throw InstallError("cannot prepare backups: \(error)", fix: "check free space and permissions of \(configuration.stateDirectory)")
+        }
         for file in plan.files where file.action != .unchanged {
             do {
                 if let contents = file.contents {
