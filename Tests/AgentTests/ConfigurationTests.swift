@@ -133,20 +133,29 @@ struct ConfigurationTests {
     @Test(
         "other invalid values name the field",
         arguments: [
-            (\ConfigurationLayer.audience, "https://harbor.example.com", "audience"),
-            (\ConfigurationLayer.username, "a:b", "username"),
-            (\ConfigurationLayer.serviceAccountAnnotationKey, "bad key", "serviceAccountAnnotationKey"),
-            (\ConfigurationLayer.providerName, "../escape", "providerName"),
-            (\ConfigurationLayer.defaultCacheDuration, "-1h", "defaultCacheDuration"),
-            (\ConfigurationLayer.hostRoot, "relative/root", "hostRoot"),
-            (\ConfigurationLayer.restartPolicy, "sometimes", "restart"),
-            (\ConfigurationLayer.unit, "k3s", "unit"),
-        ] as [(WritableKeyPath<ConfigurationLayer, String?>, String, String)]
+            ("audience", "https://harbor.example.com"),
+            ("username", "a:b"),
+            ("serviceAccountAnnotationKey", "bad key"),
+            ("providerName", "../escape"),
+            ("defaultCacheDuration", "-1h"),
+            ("hostRoot", "relative/root"),
+            ("restart", "sometimes"),
+            ("unit", "k3s"),
+        ]
     )
-    func invalidValue(key: WritableKeyPath<ConfigurationLayer, String?>, value: String, field: String) {
+    func invalidValue(field: String, value: String) {
         var flags = ConfigurationLayer()
         flags.registryHost = "harbor.example.com"
-        flags[keyPath: key] = value
+        switch field {
+        case "audience": flags.audience = value
+        case "username": flags.username = value
+        case "serviceAccountAnnotationKey": flags.serviceAccountAnnotationKey = value
+        case "providerName": flags.providerName = value
+        case "defaultCacheDuration": flags.defaultCacheDuration = value
+        case "hostRoot": flags.hostRoot = value
+        case "restart": flags.restartPolicy = value
+        default: flags.unit = value
+        }
         do {
             _ = try ConfigurationLayer.resolve([flags])
             Issue.record("expected an error for \(field)")
