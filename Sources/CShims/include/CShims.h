@@ -3,3 +3,4 @@
 #include "curl_shims.h"
 #include "systemd_shims.h"
 #include "mhd_shims.h"
+#include "fs_shims.h"

@@ -1,0 +1,60 @@
+import FoundationEssentials
+internal import HostFiles
+
+/// What the agent remembers on the host between runs. It lives on the host, not in a pod, so
+/// an agent that is killed or rescheduled finds it again.
+public struct AgentState: Codable, Sendable, Equatable {
+    /// A restart that is due because files the kubelet reads at start-up changed, but that
+    /// was not done (policy `never`, no systemd reachable, or interrupted).
+    public struct PendingRestart: Codable, Sendable, Equatable {
+        public var reason: String
+        /// Seconds since 1970, UTC.
+        public var since: Double
+    }
+
+    /// Provider names our last install wrote, so a later install can remove entries the
+    /// configuration dropped or renamed.
+    public var installedProviders: [String] = []
+    public var pendingRestart: PendingRestart?
+    /// SHA-256 digests of provider configs that k3s rejected at start-up; never applied again
+    /// automatically.
+    public var rejectedConfigs: [String] = []
+
+    public init() {}
+
+    static let fileName = "state.json"
+
+    /// Loads the state; a missing file is an empty state. A corrupt file is reported, never
+    /// silently reset, because it may record a rejected config.
+    static func load(root: HostRoot, directory: String) throws(InstallError) -> AgentState {
+        let path = directory + "/" + fileName
+        let bytes: [UInt8]?
+        do {
+            bytes = try root.read(path)
+        } catch {
+            throw InstallError("cannot read the agent state \(path): \(error)", fix: "check the file and its permissions")
+        }
+        guard let bytes else { return AgentState() }
+        do {
+            return try JSONDecoder().decode(AgentState.self, from: Data(bytes))
+        } catch {
+            throw InstallError(
+                "the agent state \(path) is corrupt: \(error)",
+                fix: "inspect it; delete it only if no rejected configuration needs to be remembered"
+            )
+        }
+    }
+
+    func save(root: HostRoot, directory: String) throws(InstallError) {
+        let path = directory + "/" + Self.fileName
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let data = try encoder.encode(self)
+            try root.createDirectories(directory, mode: 0o700)
+            _ = try root.write(path, contents: Array(data) + [0x0A], mode: 0o600, backups: nil)
+        } catch {
+            throw InstallError("cannot write the agent state \(path): \(error)", fix: "check free space and permissions of \(directory)")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// One host file the install writes, replaces or removes.
+public struct PlannedFile: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case executable = "plugin executable"
+        case providerConfig = "provider config"
+        case dropIn = "k3s drop-in"
+    }
+
+    public enum Action: String, Sendable {
+        case create = "created"
+        case update = "updated"
+        case unchanged
+        case remove = "removed"
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var action: Action
+    /// Desired bytes; nil when the file is removed.
+    public var contents: [UInt8]?
+    public var mode: UInt32
+
+    /// The kubelet reads the provider config and k3s reads the drop-in only at start-up, so
+    /// only their changes need a restart. The kubelet execs the plugin on every pull, so a new
+    /// executable takes effect without one.
+    public var needsRestart: Bool { kind != .executable && action != .unchanged }
+}
+
+/// What `install` or `uninstall` would do on this node, computed without changing anything.
+public struct InstallPlan: Sendable {
+    public var paths: NodePaths
+    public var kubernetesVersion: String
+    /// Where the version came from, for messages: the k3s binary's path or the flag.
+    public var kubernetesVersionSource: String
+    public var providerNames: [String]
+    /// Files in the order they must be applied: executables before the config that names
+    /// them, the config before the drop-in that points k3s at it, removals of executables
+    /// after the config stopped naming them.
+    public var files: [PlannedFile]
+    /// Things the operator should know that do not stop the install.
+    public var warnings: [String]
+
+    public var needsRestart: Bool { files.contains(where: \.needsRestart) }
+    public var changesFiles: Bool { files.contains { $0.action != .unchanged } }
+}

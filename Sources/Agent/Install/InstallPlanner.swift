@@ -1,0 +1,199 @@
+internal import CredentialProvider
+internal import HostFiles
+internal import K3sConfig
+internal import YAML
+
+/// An install or uninstall that cannot proceed; nothing on the host was changed.
+public struct InstallError: Error, CustomStringConvertible {
+    public var message: String
+    public var fix: String
+
+    public init(_ message: String, fix: String) {
+        self.message = message
+        self.fix = fix
+    }
+
+    public var description: String { "\(message)\n  fix: \(fix)" }
+}
+
+/// Computes what `install` and `uninstall` would change, reading the node but never writing.
+struct InstallPlanner {
+    let configuration: AgentConfiguration
+    let root: HostRoot
+    let layout: ProviderLayout
+    /// Provider names an earlier install of ours wrote, from the agent's state. Entries with
+    /// those names that the configuration no longer wants are removed, so a renamed provider
+    /// does not leave its old entry behind.
+    let previouslyInstalled: Set<String>
+
+    /// Lowest kubelet minor version the rendered config is valid for. KEP-4412 is beta and on
+    /// by default from 1.34, which also requires `tokenAttributes.cacheType`; a 1.33 kubelet
+    /// decodes the config strictly and rejects that field, so no single config fits both.
+    static let minimumMinor = 34
+
+    // MARK: - Node
+
+    /// Reads the k3s configuration files and finds where the credential provider files go.
+    func nodePaths() throws(InstallError) -> NodePaths {
+        let configPath = configuration.k3sConfigPath
+        var paths = NodePaths(
+            k3sConfig: configPath,
+            binDirectory: NodePaths.defaultBinDirectory,
+            providerConfig: NodePaths.defaultProviderConfig
+        )
+
+        // Merge the operator's files without our own drop-in: what they set is theirs.
+        let effective = try operatorK3sConfig(paths)
+        if let value = try effectivePath(effective, key: NodePaths.binDirectoryKey) {
+            paths.binDirectory = value.path
+            paths.binDirectorySetBy = value.source
+        }
+        if let value = try effectivePath(effective, key: NodePaths.providerConfigKey) {
+            paths.providerConfig = value.path
+            paths.providerConfigSetBy = value.source
+        }
+        return paths
+    }
+
+    /// The k3s configuration as k3s would merge it, leaving out our own drop-in.
+    func operatorK3sConfig(_ paths: NodePaths) throws(InstallError) -> K3sEffectiveConfig {
+        let main = try readText(paths.k3sConfig).map { K3sConfigFile(name: paths.k3sConfig, text: $0) }
+        var dropIns: [K3sConfigFile] = []
+        let names: [String]
+        do {
+            names = try root.list(paths.dropInDirectory) ?? []
+        } catch {
+            throw InstallError("cannot list \(paths.dropInDirectory): \(error)", fix: "check the directory's permissions")
+        }
+        for name in K3sConfigMerge.dropInNames(names) {
+            let path = paths.dropInDirectory + "/" + name
+            if path == paths.dropIn { continue }
+            if let text = try readText(path) {
+                dropIns.append(K3sConfigFile(name: path, text: text))
+            }
+        }
+        do {
+            return try K3sConfigMerge.merge(main: main, dropIns: dropIns)
+        } catch {
+            throw InstallError(
+                "the k3s configuration is invalid: \(error)",
+                fix: "k3s itself will not start with it either; correct the file named above"
+            )
+        }
+    }
+
+    private func effectivePath(_ config: K3sEffectiveConfig, key: String) throws(InstallError) -> (path: String, source: String)? {
+        guard let node = config.value(forKey: key) else { return nil }
+        guard let path = node.string, path.hasPrefix("/") else {
+            throw InstallError(
+                "\(key) in \(config.source(forKey: key) ?? "the k3s configuration") is not an absolute path",
+                fix: "set it to an absolute path, or remove it to use the k3s default"
+            )
+        }
+        return (path, config.source(forKey: key) ?? "the k3s configuration")
+    }
+
+    // MARK: - Kubernetes version
+
+    /// The version the next start of k3s runs: explicit, or read from the k3s binary on disk.
+    func kubernetesVersion() throws(InstallError) -> (version: KubernetesVersion, source: String) {
+        let parsed: KubernetesVersion
+        let source: String
+        switch configuration.kubernetesVersion {
+        case .explicit(let text):
+            guard let version = KubernetesVersion(text) else {
+                throw InstallError(
+                    "--kubernetes-version \(InputValidation.quoted(text)) is not a Kubernetes version",
+                    fix: "pass a version such as v1.34.1 or v1.34.1+k3s1"
+                )
+            }
+            parsed = version
+            source = "--kubernetes-version"
+        case .auto:
+            (parsed, source) = try detectK3sVersion()
+        }
+
+        guard parsed.major == 1, parsed.minor >= Self.minimumMinor else {
+            throw InstallError(
+                "Kubernetes \(parsed) (from \(source)) is older than 1.\(Self.minimumMinor)",
+                fix: "upgrade k3s to v1.\(Self.minimumMinor) or newer first: the kubelet mints service account tokens for credential providers only from 1.33 (alpha, off), and the 1.34 config format (tokenAttributes.cacheType) is rejected by older kubelets"
+            )
+        }
+        return (parsed, source)
+    }
+
+    /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, where some distributions
+    /// install it) and parses `k3s version v1.34.1+k3s1 (hash)`.
+    private func detectK3sVersion() throws(InstallError) -> (KubernetesVersion, String) {
+        let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
+        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
+            throw InstallError(
+                "no k3s binary found under \(configuration.hostRoot) (looked in \(candidates.joined(separator: ", ")))",
+                fix: "install k3s first, check --host-root, or pass --kubernetes-version with the version k3s will run"
+            )
+        }
+        let result: SubprocessResult
+        do {
+            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(15))
+        } catch {
+            throw InstallError("\(error)", fix: "pass --kubernetes-version with the version k3s runs")
+        }
+        let output = String(decoding: result.standardOutput, as: UTF8.self)
+        guard result.status == 0, !result.timedOut,
+            let line = output.split(separator: "\n").first,
+            let version = KubernetesVersion(String(line))
+        else {
+            throw InstallError(
+                "cannot read the version of \(binary): `k3s --version` exited \(result.status)\(result.timedOut ? " after timing out" : "")",
+                fix: "pass --kubernetes-version with the version k3s runs"
+            )
+        }
+        return (version, binary)
+    }
+
+    // MARK: - Files
+
+    func readText(_ path: String) throws(InstallError) -> String? {
+        let bytes: [UInt8]?
+        do {
+            bytes = try root.read(path)
+        } catch {
+            throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
+        }
+        guard let bytes else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InstallError("\(path) is not UTF-8 text", fix: "inspect the file; k3s and the kubelet read it as UTF-8 YAML")
+        }
+        return text
+    }
+
+    /// Compares desired bytes and mode with the file on disk.
+    func plannedFile(_ kind: PlannedFile.Kind, path: String, contents: [UInt8], mode: UInt32) throws(InstallError) -> PlannedFile {
+        let current: [UInt8]?
+        let info: FileInfo?
+        do {
+            current = try root.read(path, limit: 256 << 20)
+            info = try root.info(path)
+        } catch {
+            throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
+        }
+        let action: PlannedFile.Action
+        if let current {
+            action = current == contents && info?.mode == mode ? .unchanged : .update
+        } else {
+            action = .create
+        }
+        return PlannedFile(kind: kind, path: path, action: action, contents: contents, mode: mode)
+    }
+
+    func plannedRemoval(_ kind: PlannedFile.Kind, path: String) throws(InstallError) -> PlannedFile? {
+        let info: FileInfo?
+        do {
+            info = try root.info(path)
+        } catch {
+            throw InstallError("cannot inspect \(path): \(error)", fix: "check the file and its permissions")
+        }
+        guard info != nil else { return nil }
+        return PlannedFile(kind: kind, path: path, action: .remove, contents: nil, mode: 0)
+    }
+}

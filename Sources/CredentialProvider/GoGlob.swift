@@ -1,0 +1,133 @@
+// Shell-style patterns with the syntax and meaning of Go's `path/filepath.Match` on Linux,
+// which the kubelet applies to each dot-separated part of a `matchImages` host:
+// `*` matches any run of non-"/" characters, `?` one non-"/" character, `[...]` a class
+// (ranges `a-z`, negation `[^...]`), `\` quotes the next character. Since Go 1.16 a
+// malformed pattern never matches (Match returns ErrBadPattern), which this type keeps by
+// rejecting the whole pattern up front.
+
+struct GoGlob: Sendable {
+    enum Token: Equatable, Sendable {
+        case literal(Unicode.Scalar)
+        case anyCharacter
+        case star
+        case characterClass(CharacterClass)
+    }
+
+    struct CharacterClass: Equatable, Sendable {
+        var isNegated: Bool
+        var ranges: [ClosedRange<UInt32>]
+
+        func contains(_ scalar: Unicode.Scalar) -> Bool {
+            let inRange = ranges.contains { $0.contains(scalar.value) }
+            return inRange != isNegated
+        }
+    }
+
+    /// Go's `filepath.ErrBadPattern` text.
+    struct BadPattern: Error, Equatable, Sendable {
+        var message: String { "syntax error in pattern" }
+    }
+
+    let tokens: [Token]
+
+    init(_ pattern: String) throws(BadPattern) {
+        tokens = try Self.tokenize(Array(pattern.unicodeScalars))
+    }
+
+    /// Whether `text` matches the whole pattern.
+    func matches(_ text: String) -> Bool {
+        Self.match(tokens[...], Array(text.unicodeScalars)[...])
+    }
+
+    /// Whether the pattern contains `*`, `?` or a class.
+    var hasWildcards: Bool {
+        tokens.contains { if case .literal = $0 { false } else { true } }
+    }
+
+    private static func match(_ tokens: ArraySlice<Token>, _ text: ArraySlice<Unicode.Scalar>) -> Bool {
+        guard let token = tokens.first else { return text.isEmpty }
+        let remainingTokens = tokens.dropFirst()
+
+        switch token {
+        case .star:
+            // Try every split point up to the first "/", shortest first.
+            var rest = text
+            while true {
+                if match(remainingTokens, rest) { return true }
+                guard let next = rest.first, next != "/" else { return false }
+                rest = rest.dropFirst()
+            }
+        case .literal(let expected):
+            guard text.first == expected else { return false }
+        case .anyCharacter:
+            guard let next = text.first, next != "/" else { return false }
+        case .characterClass(let characterClass):
+            guard let next = text.first, characterClass.contains(next) else { return false }
+        }
+        return match(remainingTokens, text.dropFirst())
+    }
+
+    private static func tokenize(_ scalars: [Unicode.Scalar]) throws(BadPattern) -> [Token] {
+        var tokens: [Token] = []
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            index += 1
+            switch scalar {
+            case "*":
+                if tokens.last != .star { tokens.append(.star) }
+            case "?":
+                tokens.append(.anyCharacter)
+            case "\\":
+                guard index < scalars.count else { throw BadPattern() }
+                tokens.append(.literal(scalars[index]))
+                index += 1
+            case "[":
+                tokens.append(.characterClass(try parseClass(scalars, &index)))
+            default:
+                tokens.append(.literal(scalar))
+            }
+        }
+        return tokens
+    }
+
+    // Parses the class body after "[": at least one range, then "]".
+    private static func parseClass(_ scalars: [Unicode.Scalar], _ index: inout Int) throws(BadPattern) -> CharacterClass {
+        var characterClass = CharacterClass(isNegated: false, ranges: [])
+        if index < scalars.count && scalars[index] == "^" {
+            characterClass.isNegated = true
+            index += 1
+        }
+        var rangeCount = 0
+        while true {
+            if index < scalars.count && scalars[index] == "]" && rangeCount > 0 {
+                index += 1
+                return characterClass
+            }
+            let low = try classCharacter(scalars, &index)
+            var high = low
+            if scalars[index] == "-" {
+                index += 1
+                high = try classCharacter(scalars, &index)
+            }
+            rangeCount += 1
+            // Go accepts an inverted range such as "z-a", which matches nothing.
+            if low.value <= high.value {
+                characterClass.ranges.append(low.value...high.value)
+            }
+        }
+    }
+
+    // One class character (Go's `getEsc`): not "-" or "]" unquoted, and never the pattern's end.
+    private static func classCharacter(_ scalars: [Unicode.Scalar], _ index: inout Int) throws(BadPattern) -> Unicode.Scalar {
+        guard index < scalars.count, scalars[index] != "-", scalars[index] != "]" else { throw BadPattern() }
+        if scalars[index] == "\\" {
+            index += 1
+            guard index < scalars.count else { throw BadPattern() }
+        }
+        let scalar = scalars[index]
+        index += 1
+        guard index < scalars.count else { throw BadPattern() }
+        return scalar
+    }
+}

@@ -1,0 +1,48 @@
+internal import CShims
+import Glibc
+
+/// SELinux labelling of written executables.
+///
+/// The kubelet execs the credential provider from a directory harbor-keyless may have just
+/// created, and a file made by rename keeps the label of its temp file, which the policy's
+/// type transition for the agent's domain picks, not the label the host's file contexts
+/// give that path. The written executable therefore gets its directory's label: the policy
+/// lets the kubelet read that directory, so executing a file with the same label is what the
+/// host already expects of it. (`restorecon` on the host computes the file-context label
+/// instead; harbor-keyless has no libselinux to do that.)
+enum SELinux {
+    static let attribute = "security.selinux"
+
+    /// Whether SELinux is enabled in the running kernel, enforcing or permissive.
+    ///
+    /// selinuxfs reports the kernel's state, which the host and every container share, so
+    /// the real `/sys/fs/selinux` is read first: a pod's host root mount need not carry the
+    /// host's /sys. The host root's copy is the fallback for a container that hides /sys/fs.
+    /// Permissive hosts are labelled too, because switching them to enforcing would
+    /// otherwise stop the kubelet from executing an unlabelled provider.
+    static func isEnabled(hostRoot: String) -> Bool {
+        let candidates = ["/sys/fs/selinux/enforce", hostRoot == "/" ? nil : hostRoot + "/sys/fs/selinux/enforce"]
+        for candidate in candidates.compactMap({ $0 }) {
+            let fd = open(candidate, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                close(fd)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Copies the label of `directory` onto `file`. Returns nil on success, or the reason it failed.
+    static func copyLabel(from directory: FileDescriptor, to file: FileDescriptor) -> String? {
+        var label = [UInt8](repeating: 0, count: 1024)
+        let count = hk_fgetxattr(directory.raw, attribute, &label, label.count)
+        guard count > 0 else {
+            let code = count == 0 ? ENODATA : errno
+            return "the directory has no readable \(attribute) label: \(String(cString: strerror(code)))"
+        }
+        guard hk_fsetxattr(file.raw, attribute, label, count, 0) == 0 else {
+            return "setting \(attribute) failed: \(String(cString: strerror(errno)))"
+        }
+        return nil
+    }
+}
