@@ -24,7 +24,8 @@ without verifying it. Only the fields harbor-keyless sends are modelled.
 
 Usage: standin.py --config CONFIG.json --dir DIR
 It makes its own CA, serving certificate and client certificates with `openssl` in DIR,
-binds 127.0.0.1 on a free port and prints one JSON line: {"port": N, "dir": DIR}.
+binds 127.0.0.1 on a free port and prints one JSON line: {"port": N, "dir": DIR}. It exits
+when its standard input closes.
 
 CONFIG keys (all optional):
   role            "apiserver" (default) or "kubelet"
@@ -393,7 +394,7 @@ class State:
     def __init__(self, config, directory):
         self.config = config
         self.dir = directory
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.role = config.get("role", "apiserver")
         self.authorizer = Authorizer(config.get("bindings", []))
         self.api_audiences = config.get("apiAudiences", K3S_API_AUDIENCES)
@@ -612,16 +613,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         attrs = request_attributes(method, path)
         if attrs is None:
             return self.send(404, PATH_NOT_FOUND, identity)
-        allowed, reason, admission = self.state.authorizer.authorize(identity, attrs)
-        if not allowed:
-            return self.send(403, forbidden_status(attrs, identity.user, reason), identity)
-        if admission:
-            return self.send(403, admission_forbidden(attrs, admission), identity)
-
         try:
             payload = json.loads(body) if body else None
         except ValueError as error:
             return self.send(400, status_body(400, "BadRequest", "error decoding request body: %s" % error), identity)
+
+        # Authorization sees no name on a create; admission sees the new object's name.
+        allowed, reason, _ = self.state.authorizer.authorize(identity, attrs)
+        if not allowed:
+            return self.send(403, forbidden_status(attrs, identity.user, reason), identity)
+        if method == "POST" and attrs.get("path") is None and attrs.get("name") is None and isinstance(payload, dict):
+            attrs = dict(attrs, name=(payload.get("metadata") or {}).get("name"))
+        _, _, admission = self.state.authorizer.authorize(identity, attrs)
+        if admission:
+            return self.send(403, admission_forbidden(attrs, admission), identity)
 
         if attrs.get("path") is not None:
             return self.non_resource(path, identity)
@@ -880,6 +885,12 @@ def main():
     server = Server(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
+    # 3. Exit when standard input closes, so a test process that dies leaves no server behind.
+    def exit_on_eof():
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=exit_on_eof, daemon=True).start()
     print(json.dumps({"port": server.server_address[1], "dir": directory}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
