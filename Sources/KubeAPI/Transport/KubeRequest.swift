@@ -45,6 +45,13 @@ public struct KubeResponse: Sendable {
     public var body: [UInt8]
     public var contentType: String?
     public var retryAfter: String?
+
+    public init(status: Int, body: [UInt8], contentType: String? = nil, retryAfter: String? = nil) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.retryAfter = retryAfter
+    }
 }
 
 /// Client limits. Every request has a connect and a total timeout, so no call can hang.
