@@ -1,7 +1,7 @@
-// Shell-style patterns with the syntax and meaning of Go's `path/filepath.Match` on Linux,
-// which the kubelet applies to each dot-separated part of a `matchImages` host:
-// `*` matches any run of non-"/" characters, `?` one non-"/" character, `[...]` a class
-// (ranges `a-z`, negation `[^...]`), `\` quotes the next character. Since Go 1.16 a
+// Shell-style patterns with the syntax and meaning of Go's `path/filepath.Match` on Linux.
+// The kubelet applies them to each dot-separated part of a `matchImages` host.
+// `*` matches any run of non-"/" characters, `?` one non-"/" character, and `[...]` a class
+// (ranges `a-z`, negation `[^...]`), while `\` quotes the next character. Since Go 1.16 a
 // malformed pattern never matches (Match returns ErrBadPattern), which this type keeps by
 // rejecting the whole pattern up front.
 
@@ -37,7 +37,7 @@ struct GoGlob: Sendable {
     /// Returns whether `text` matches the whole pattern.
     func matches(_ text: String) -> Bool {
         // Dynamic programming over (token, text prefix) without recursion, so neither many
-        // stars nor long input can blow up time or the stack: `row[j]` says whether the
+        // stars nor long input can blow up time or the stack. `row[j]` is true when the
         // tokens seen so far match the first `j` characters.
         let scalars = Array(text.unicodeScalars)
         var row = [Bool](repeating: false, count: scalars.count + 1)
