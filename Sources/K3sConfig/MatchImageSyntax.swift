@@ -58,7 +58,7 @@ enum MatchImageSyntax {
         return nil
     }
 
-    // Finds the first "%" not followed by two hex digits; in a host, escapes of ASCII other
+    // Finds the first "%" not followed by two hex digits. In a host, escapes of ASCII other
     // than "%25" are invalid too (Go's unescape in encodeHost mode).
     private static func invalidEscape(in text: Substring, hostMode: Bool) -> String? {
         let scalars = Array(text.unicodeScalars)

@@ -22,7 +22,7 @@ struct DecodedProvider {
 }
 
 /// Decodes a CredentialProviderConfig the way a kubelet of the given version does: strict about
-/// unknown fields and JSON types, with the fields that version knows.
+/// unknown fields and JSON types, with the fields that version defines.
 ///
 /// The field sets come from kubernetes `pkg/kubelet/apis/config/v1*/types.go`: tokenAttributes
 /// exists from 1.33 and only in `kubelet.config.k8s.io/v1`, and its cacheType field from 1.34.
@@ -59,7 +59,7 @@ struct ProviderConfigDecoder {
         }
     }
 
-    // Checks kind and apiVersion and returns the config's version ("v1") when the kubelet knows it.
+    // Checks kind and apiVersion and returns the config's version ("v1") when the kubelet registers it.
     private mutating func checkTypeMeta(_ config: CredentialProviderConfig) -> String? {
         guard let kind = config.kind, !kind.isEmpty else {
             fail(nil, "Object 'Kind' is missing", nil)
@@ -79,7 +79,7 @@ struct ProviderConfigDecoder {
             return nil
         }
         guard kind == CredentialProviderConfig.kind else {
-            // The kubelet's scheme knows KubeletConfiguration too; any other kind is unregistered.
+            // The kubelet's scheme also registers KubeletConfiguration. Any other kind is unregistered.
             let message = kind == "KubeletConfiguration"
                 ? "failed to decode \(goQuote(kind)) (wrong Kind)"
                 : "no kind \(goQuote(kind)) is registered for version \(goQuote(apiVersion))"
