@@ -2,8 +2,8 @@
 /// `"https://" + entry` (kubernetes `pkg/credentialprovider` `ParseSchemelessURL`). Returns the
 /// error text after "match image is invalid: ", or nil when the entry parses.
 ///
-/// TODO: replace with `MatchImages.validate(_:)` from the CredentialProvider module once it lands,
-/// so the agent and the plugin share one parser.
+/// TODO: use `MatchImages.validate(_:)` from the CredentialProvider module instead, so the agent
+/// and the plugin share one parser; its `reason` is this function's result.
 enum MatchImageSyntax {
     static func error(for entry: String) -> String? {
         let url = "https://" + entry

@@ -96,7 +96,7 @@ struct ProviderConfigDecoder {
         }
         var provider = DecodedProvider(mark: node.mark)
         let nameNode = node["name"]
-        let label = nameNode?.scalarKind == .string ? nameNode?.string : nil
+        let label = nameNode.map { GoScalar.kind(of: $0) == .string } == true ? nameNode?.string : nil
         let path = "providers[\(index)]"
 
         for pair in pairs {
@@ -125,7 +125,7 @@ struct ProviderConfigDecoder {
 
     private mutating func decodeDuration(_ node: YAMLNode, _ label: String?, into provider: inout DecodedProvider) {
         if node.isNull { return }
-        guard node.scalarKind == .string, let text = node.string else {
+        guard GoScalar.kind(of: node) == .string, let text = node.string else {
             fail(label, "json: cannot unmarshal \(jsonType(node)) into Go value of type string", node.mark)
             provider.defaultCacheDurationFailed = true
             return
@@ -192,7 +192,7 @@ struct ProviderConfigDecoder {
     // JSON null leaves a Go field at its zero value, so null reads as absent.
     private mutating func string(_ node: YAMLNode, _ label: String?, field: String) -> String? {
         if node.isNull { return nil }
-        guard node.scalarKind == .string else {
+        guard GoScalar.kind(of: node) == .string else {
             typeMismatch(label, node, field: field, goType: "string")
             return nil
         }
@@ -210,7 +210,7 @@ struct ProviderConfigDecoder {
 
     private mutating func bool(_ node: YAMLNode, _ label: String?, field: String) -> Bool? {
         if node.isNull { return nil }
-        guard node.scalarKind == .bool, let value = node.bool else {
+        guard GoScalar.kind(of: node) == .bool, let value = node.bool else {
             typeMismatch(label, node, field: field, goType: "bool")
             return nil
         }
@@ -221,7 +221,8 @@ struct ProviderConfigDecoder {
         fail(label, "json: cannot unmarshal \(jsonType(node)) into Go struct field \(field) of type \(goType)", node.mark)
     }
 
-    // The JSON type sigs.k8s.io/yaml turns a YAML value into before the kubelet decodes it.
+    // The JSON type sigs.k8s.io/yaml turns a YAML value into before the kubelet decodes it. Its
+    // YAML reader is a fork of yaml.v2, so plain `2001-12-14` and `1:30` stay strings.
     private func jsonType(_ node: YAMLNode) -> String {
         switch node {
         case .sequence: return "array"
