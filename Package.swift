@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // Thin C wrappers for variadic functions and function-like macros Swift cannot call.
         .target(name: "CShims", dependencies: ["CCurl", "CSystemd", "CMicroHTTPD"]),
 
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
-        .target(name: "KubeAPI", dependencies: ["CCurl", "CShims", "YAML"]),
+        .target(name: "KubeAPI", dependencies: ["CCurl", "COpenSSL", "CShims", "YAML"]),
         .target(
             name: "Checks",
             dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI"]

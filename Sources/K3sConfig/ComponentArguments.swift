@@ -51,9 +51,9 @@ public struct K3sComponentArgument: Sendable, Equatable, CustomStringConvertible
 
 public enum K3sComponentArguments {
     /// Builds the flags k3s passes to an embedded component from its own defaults and the
-    /// `*-arg` items, as k3s's `GetArgs` does: an item replaces the default of its flag, `+=`
-    /// keeps the default before the new value and `-=` after it, repeated items all stay, and
-    /// flags come out sorted by name.
+    /// `*-arg` items, as k3s's `GetArgs` does. An item replaces the default of its flag, `+=`
+    /// keeps the default before the new value and `-=` keeps it after. Repeated items all stay,
+    /// and flags come out sorted by name.
     public static func resolve(defaults: [String: String], items: [String]) -> [String] {
         var remainingDefaults = defaults
         var values: [String: [String]] = [:]
@@ -123,13 +123,13 @@ public enum K3sComponentArguments {
 }
 
 extension K3sEffectiveConfig {
-    /// The parsed items of a component argument list key such as `kubelet-arg`.
+    /// Parses the items of a component argument list such as `kubelet-arg`.
     public func componentArguments(forKey key: String) -> [K3sComponentArgument] {
         list(forKey: key).map(K3sComponentArgument.init(parsing:))
     }
 
-    /// The feature gates that the config files set for one component, from the list under `key`
-    /// (`kubelet-arg` or `kube-apiserver-arg`). Gates k3s sets on its own are not included.
+    /// Collects the feature gates that the config files set for one component through the list
+    /// under `key` (`kubelet-arg` or `kube-apiserver-arg`). Gates k3s sets on its own are not included.
     public func featureGates(forKey key: String) throws(K3sConfigError) -> [String: Bool] {
         try K3sComponentArguments.featureGates(items: list(forKey: key), source: source(forKey: key) ?? key)
     }

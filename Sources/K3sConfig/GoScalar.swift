@@ -1,8 +1,8 @@
 import YAML
 
-/// How gopkg.in/yaml.v2 types a scalar when it decodes into `interface{}`, and the text Go's
-/// `fmt` prints for the result. k3s flattens its config files this way, so a plain `0644` reaches
-/// k3s as `420` and `on` as `true`.
+/// The typing gopkg.in/yaml.v2 gives a scalar when it decodes into `interface{}`, and the text
+/// Go's `fmt` prints for the result. k3s flattens its config files this way, so a plain `0644`
+/// reaches k3s as `420` and `on` as `true`.
 enum GoScalar {
     enum Kind: Equatable {
         case null, bool, int, float, string, sequence, mapping

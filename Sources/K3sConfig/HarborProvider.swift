@@ -139,7 +139,7 @@ public struct HarborProvider: Sendable, Equatable {
     }
 
     private static func text(_ node: YAMLNode?) -> String? {
-        guard let node, node.scalarKind == .string else { return nil }
+        guard let node, GoScalar.kind(of: node) == .string else { return nil }
         return node.string
     }
 

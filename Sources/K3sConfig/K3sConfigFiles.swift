@@ -32,7 +32,8 @@ public enum K3sConfigFiles {
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// Merges the main file and the drop-ins the way k3s does at start-up.
+    /// Merges the main file and the drop-ins the way k3s does at start-up. Names may be bare file
+    /// names or paths within the one drop-in directory.
     ///
     /// - The main file is read first when it exists; drop-ins apply even without it.
     /// - `dropIns` are filtered and ordered with `dropInNames`, so callers may pass the whole directory.

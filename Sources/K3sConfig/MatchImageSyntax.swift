@@ -2,8 +2,8 @@
 /// `"https://" + entry` (kubernetes `pkg/credentialprovider` `ParseSchemelessURL`). Returns the
 /// error text after "match image is invalid: ", or nil when the entry parses.
 ///
-/// TODO: replace with `MatchImages.validate(_:)` from the CredentialProvider module once it lands,
-/// so the agent and the plugin share one parser.
+/// TODO: use `MatchImages.validate(_:)` from the CredentialProvider module instead, so the agent
+/// and the plugin share one parser; its `reason` is this function's result.
 enum MatchImageSyntax {
     static func error(for entry: String) -> String? {
         let url = "https://" + entry
@@ -58,7 +58,7 @@ enum MatchImageSyntax {
         return nil
     }
 
-    // Finds the first "%" not followed by two hex digits; in a host, escapes of ASCII other
+    // Finds the first "%" not followed by two hex digits. In a host, escapes of ASCII other
     // than "%25" are invalid too (Go's unescape in encodeHost mode).
     private static func invalidEscape(in text: Substring, hostMode: Bool) -> String? {
         let scalars = Array(text.unicodeScalars)

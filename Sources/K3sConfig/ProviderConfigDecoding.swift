@@ -22,7 +22,7 @@ struct DecodedProvider {
 }
 
 /// Decodes a CredentialProviderConfig the way a kubelet of the given version does: strict about
-/// unknown fields and JSON types, with the fields that version knows.
+/// unknown fields and JSON types, with the fields that version defines.
 ///
 /// The field sets come from kubernetes `pkg/kubelet/apis/config/v1*/types.go`: tokenAttributes
 /// exists from 1.33 and only in `kubelet.config.k8s.io/v1`, and its cacheType field from 1.34.
@@ -59,7 +59,7 @@ struct ProviderConfigDecoder {
         }
     }
 
-    // Checks kind and apiVersion and returns the config's version ("v1") when the kubelet knows it.
+    // Checks kind and apiVersion and returns the config's version ("v1") when the kubelet registers it.
     private mutating func checkTypeMeta(_ config: CredentialProviderConfig) -> String? {
         guard let kind = config.kind, !kind.isEmpty else {
             fail(nil, "Object 'Kind' is missing", nil)
@@ -79,7 +79,7 @@ struct ProviderConfigDecoder {
             return nil
         }
         guard kind == CredentialProviderConfig.kind else {
-            // The kubelet's scheme knows KubeletConfiguration too; any other kind is unregistered.
+            // The kubelet's scheme also registers KubeletConfiguration. Any other kind is unregistered.
             let message = kind == "KubeletConfiguration"
                 ? "failed to decode \(goQuote(kind)) (wrong Kind)"
                 : "no kind \(goQuote(kind)) is registered for version \(goQuote(apiVersion))"
@@ -96,7 +96,7 @@ struct ProviderConfigDecoder {
         }
         var provider = DecodedProvider(mark: node.mark)
         let nameNode = node["name"]
-        let label = nameNode?.scalarKind == .string ? nameNode?.string : nil
+        let label = nameNode.map { GoScalar.kind(of: $0) == .string } == true ? nameNode?.string : nil
         let path = "providers[\(index)]"
 
         for pair in pairs {
@@ -125,7 +125,7 @@ struct ProviderConfigDecoder {
 
     private mutating func decodeDuration(_ node: YAMLNode, _ label: String?, into provider: inout DecodedProvider) {
         if node.isNull { return }
-        guard node.scalarKind == .string, let text = node.string else {
+        guard GoScalar.kind(of: node) == .string, let text = node.string else {
             fail(label, "json: cannot unmarshal \(jsonType(node)) into Go value of type string", node.mark)
             provider.defaultCacheDurationFailed = true
             return
@@ -192,7 +192,7 @@ struct ProviderConfigDecoder {
     // JSON null leaves a Go field at its zero value, so null reads as absent.
     private mutating func string(_ node: YAMLNode, _ label: String?, field: String) -> String? {
         if node.isNull { return nil }
-        guard node.scalarKind == .string else {
+        guard GoScalar.kind(of: node) == .string else {
             typeMismatch(label, node, field: field, goType: "string")
             return nil
         }
@@ -210,7 +210,7 @@ struct ProviderConfigDecoder {
 
     private mutating func bool(_ node: YAMLNode, _ label: String?, field: String) -> Bool? {
         if node.isNull { return nil }
-        guard node.scalarKind == .bool, let value = node.bool else {
+        guard GoScalar.kind(of: node) == .bool, let value = node.bool else {
             typeMismatch(label, node, field: field, goType: "bool")
             return nil
         }
@@ -221,7 +221,8 @@ struct ProviderConfigDecoder {
         fail(label, "json: cannot unmarshal \(jsonType(node)) into Go struct field \(field) of type \(goType)", node.mark)
     }
 
-    // The JSON type sigs.k8s.io/yaml turns a YAML value into before the kubelet decodes it.
+    // The JSON type sigs.k8s.io/yaml turns a YAML value into before the kubelet decodes it. Its
+    // YAML reader is a fork of yaml.v2, so plain `2001-12-14` and `1:30` stay strings.
     private func jsonType(_ node: YAMLNode) -> String {
         switch node {
         case .sequence: return "array"

@@ -16,7 +16,7 @@ public struct ProviderConfigProblem: Sendable, Equatable, CustomStringConvertibl
     public var provider: String?
     /// The kubelet's error text, such as `providers.name: Duplicate value: "x"`.
     public var message: String
-    /// Where the offending value was written, when known.
+    /// The position of the offending value, when known.
     public var mark: YAMLMark?
 
     public init(kind: Kind, provider: String?, message: String, mark: YAMLMark? = nil) {

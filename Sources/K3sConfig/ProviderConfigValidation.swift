@@ -9,8 +9,8 @@ extension CredentialProviderConfig {
     /// The tokenAttributes cache types the kubelet accepts, sorted as its messages list them.
     public static let cacheTypes = ["ServiceAccount", "Token"]
 
-    /// Returns every reason a kubelet of version `kubelet` would refuse this config at start-up,
-    /// with the kubelet's own text; an empty result means it would load.
+    /// Returns every reason a kubelet of version `kubelet` would reject this config at start-up,
+    /// with the kubelet's own text. An empty result means it would load the config.
     ///
     /// Checks, in the kubelet's order: strict decoding for that version, then every rule of
     /// kubernetes `pkg/credentialprovider/plugin/config.go` `validateCredentialProviderConfig`,

@@ -32,12 +32,18 @@ struct TreeBuilder {
         let root = try node(from: events.next(), depth: 1)
         try expect(events.next(), "document end") { if case .documentEnd = $0 { true } else { false } }
 
-        let after = try events.next()
-        if case .documentStart = after.kind {
-            throw error(
-                at: after.mark,
-                "a second YAML document starts here, but only one is read; remove the \"---\" line or put each document in its own file"
-            )
+        // Later documents may only be empty, as a trailing "---" makes them.
+        while true {
+            let after = try events.next()
+            guard case .documentStart = after.kind else { break }
+            let content = try node(from: events.next(), depth: 1)
+            guard case .scalar("", .plain, _) = content else {
+                throw error(
+                    at: after.mark,
+                    "a second YAML document starts here, but only one is read; remove the \"---\" line or put each document in its own file"
+                )
+            }
+            try expect(events.next(), "document end") { if case .documentEnd = $0 { true } else { false } }
         }
 
         // An empty document ("---" alone) means no content, like an empty file.

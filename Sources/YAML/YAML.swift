@@ -1,4 +1,4 @@
-/// What `YAML.parse` does with a key that a mapping repeats.
+/// The handling of a key that a mapping repeats, for `YAML.parse`.
 public enum YAMLDuplicateKeys: Sendable, Equatable {
     /// Throw an error naming both places (the default).
     case reject

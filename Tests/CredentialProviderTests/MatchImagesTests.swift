@@ -206,6 +206,26 @@ struct GoGlobTests {
         #expect(try GoGlob(pattern).matches(text) == expected)
     }
 
+    @Test("many stars match in bounded time")
+    func manyStars() throws {
+        let glob = try GoGlob(String(repeating: "*a", count: 40) + "b")
+        #expect(!glob.matches(String(repeating: "a", count: 200)))
+        #expect(glob.matches(String(repeating: "a", count: 200) + "b"))
+    }
+
+    @Test("long text does not exhaust the stack")
+    func longText() throws {
+        let text = String(repeating: "a", count: 200_000)
+        #expect(try GoGlob("*").matches(text))
+        #expect(try GoGlob("a*a").matches(text))
+        #expect(try !GoGlob("*b").matches(text))
+    }
+
+    @Test("empty pattern and empty text", arguments: [("", "", true), ("", "a", false), ("*", "", true), ("?", "", false)])
+    func emptyInputs(pattern: String, text: String, expected: Bool) throws {
+        #expect(try GoGlob(pattern).matches(text) == expected)
+    }
+
     // Go's ErrBadPattern cases from the same table.
     @Test("bad patterns", arguments: ["[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "[", "[^", "[^bc", "a[", "*x\\", "[\\", "a["])
     func badPatterns(pattern: String) {

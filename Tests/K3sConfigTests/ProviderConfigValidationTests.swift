@@ -445,3 +445,23 @@ struct VersionValidationTests {
         ])
     }
 }
+
+@Suite("CredentialProviderConfig YAML typing")
+struct YAMLTypingTests {
+    @Test("yaml.v2 strings and booleans decode", arguments: [
+        "name: 2001-12-14", "name: \"123\"", "name: 1:30",
+    ])
+    func stringLike(line: String) throws {
+        let text = configText([line, "matchImages: [a.io]", "defaultCacheDuration: 1m", "apiVersion: credentialprovider.kubelet.k8s.io/v1"])
+        #expect(try problems(text) == [])
+    }
+
+    @Test("requireServiceAccount accepts yes")
+    func yesIsBool() throws {
+        let text = configText([
+            "name: a", "matchImages: [a.io]", "defaultCacheDuration: 1m", "apiVersion: credentialprovider.kubelet.k8s.io/v1",
+            "tokenAttributes:", "  serviceAccountTokenAudience: aud", "  cacheType: Token", "  requireServiceAccount: yes",
+        ])
+        #expect(try problems(text) == [])
+    }
+}

@@ -19,6 +19,12 @@ struct ParseTests {
         #expect(try YAML.parse(text, source: "t.yaml") == nil)
     }
 
+    @Test("trailing empty documents are ignored", arguments: ["a: 1\n---\n", "---\na: 1\n---\n---\n", "a: 1\n...\n---\n"])
+    func trailingEmptyDocuments(text: String) throws {
+        let node = try #require(try YAML.parse(text, source: "t.yaml"))
+        #expect(node["a"]?.string == "1")
+    }
+
     @Test("quoted scalars stay strings")
     func quotedScalars() throws {
         let node = try #require(try YAML.parse("a: \"true\"\nb: true\nc: '0644'\nd: 0644\ne: yes\n", source: "t.yaml"))

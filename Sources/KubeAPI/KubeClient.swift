@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+
+/// A client for one Kubernetes API server (or one kubelet), safe to share between tasks.
+/// Each request runs on its own libcurl handle on a background queue.
+public final class KubeClient: Sendable {
+    public let credentials: KubeCredentials
+    public let options: KubeClientOptions
+
+    private static let queue = DispatchQueue(label: "harbor-keyless.kubeapi", attributes: .concurrent)
+
+    public init(credentials: KubeCredentials, options: KubeClientOptions = KubeClientOptions()) {
+        self.credentials = credentials
+        self.options = options
+    }
+
+    /// A client for the kubelet's own HTTPS endpoint on `node` (port 10250), with the same CA
+    /// and client identity. k3s signs kubelet serving certificates with its server CA.
+    public func kubelet(host: String, port: Int = 10250) -> KubeClient {
+        var kubelet = credentials
+        kubelet.server = "https://\(ServerAddress.bracketed(host)):\(port)"
+        kubelet.tlsServerName = nil
+        kubelet.origin = "\(credentials.origin), kubelet \(host)"
+        return KubeClient(credentials: kubelet, options: options)
+    }
+
+    /// Sends `request`, retrying a retryable one on connection failures, 5xx and 429, and
+    /// turns any status of 400 or more into a `KubeAPIError`.
+    public func send(_ request: KubeRequest) async throws(KubeAPIError) -> KubeResponse {
+        let description = RequestDescription(server: credentials.server, method: request.method, path: request.path)
+        var attempt = 1
+        while true {
+            let outcome = await perform(request)
+            let retryDelay: Double
+            switch outcome {
+            case .response(let response) where response.status < 400:
+                return response
+            case .response(let response):
+                let error = HTTPErrorMapping.error(for: response, request: request, description)
+                guard request.retryable, attempt < options.maxAttempts, response.status >= 500 || response.status == 429 else {
+                    throw error
+                }
+                retryDelay = delay(beforeRetry: attempt, retryAfter: response.retryAfter)
+            case .failure(let error, let transient):
+                guard request.retryable, transient, attempt < options.maxAttempts else { throw error }
+                retryDelay = delay(beforeRetry: attempt, retryAfter: nil)
+            }
+            attempt += 1
+            try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1_000_000_000))
+        }
+    }
+
+    /// Sends a request and decodes the JSON body of its successful response.
+    func send<Response: Decodable>(_ request: KubeRequest, as type: Response.Type) async throws(KubeAPIError) -> Response {
+        let response = try await send(request)
+        return try JSONCoding.decode(type, from: response.body, request: request, server: credentials.server)
+    }
+
+    private func perform(_ request: KubeRequest) async -> HTTPTransfer.Outcome {
+        let transfer = HTTPTransfer(credentials: credentials, options: options)
+        return await withCheckedContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(returning: transfer.perform(request))
+            }
+        }
+    }
+
+    private func delay(beforeRetry attempt: Int, retryAfter: String?) -> Double {
+        let exponential = options.retryBaseDelay * pow(2, Double(attempt - 1))
+        let jittered = exponential * Double.random(in: 0.8...1.2)
+        let serverDelay = retryAfter.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        return min(max(jittered, serverDelay), options.retryMaxDelay)
+    }
+}
