@@ -1,6 +1,7 @@
 /// An error from the Kubernetes API client: a request that failed, or credentials that could
 /// not be loaded. Each case carries the server, the request and the API's own message, and
-/// `description` ends with what to do next. No case ever carries a token, key or certificate.
+/// `description` ends with what to do next. No case carries a token, key or certificate: the
+/// client's own token and any token sent in a request body are removed from server messages.
 public enum KubeAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The identity may not make this call (HTTP 403). `verb` and `resource` name the
     /// permission it lacks, for example `patch` and `nodes/status`, or `get` and `/metrics`.

@@ -14,8 +14,10 @@ public final class KubeClient: Sendable {
         self.options = options
     }
 
-    /// A client for the kubelet's own HTTPS endpoint on `node` (port 10250), with the same CA
-    /// and client identity. k3s signs kubelet serving certificates with its server CA.
+    /// Makes a client for the kubelet's own HTTPS endpoint on `host` (port 10250), with the
+    /// same CA and client identity.
+    /// NOTE: this assumes the kubelet's serving certificate is signed by the API server's CA,
+    /// as k3s does with its server CA (not verified against a real k3s node here).
     public func kubelet(host: String, port: Int = 10250) -> KubeClient {
         var kubelet = credentials
         kubelet.server = "https://\(ServerAddress.bracketed(host)):\(port)"
@@ -36,7 +38,7 @@ public final class KubeClient: Sendable {
             case .response(let response) where response.status < 400:
                 return response
             case .response(let response):
-                let error = HTTPErrorMapping.error(for: response, request: request, description)
+                let error = HTTPErrorMapping.error(for: response, request: request, description, redacting: secrets(of: request))
                 guard request.retryable, attempt < options.maxAttempts, response.status >= 500 || response.status == 429 else {
                     throw error
                 }
@@ -63,6 +65,13 @@ public final class KubeClient: Sendable {
                 continuation.resume(returning: transfer.perform(request))
             }
         }
+    }
+
+    /// The secrets a server might echo into an error message: tokens in the request body and
+    /// an inline bearer token. A token file is not listed, because servers do not echo headers.
+    private func secrets(of request: KubeRequest) -> [String] {
+        guard case .value(let token) = credentials.token else { return request.secrets }
+        return request.secrets + [token.secret]
     }
 
     private func delay(beforeRetry attempt: Int, retryAfter: String?) -> Double {

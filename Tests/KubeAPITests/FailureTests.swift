@@ -81,8 +81,8 @@ struct FailureTests {
         let staleDelete = await apiError { try await client.deleteLease(namespace: "kube-node-lease", name: "node-a", resourceVersion: created.metadata.resourceVersion) }
         #expect(staleDelete?.isConflict == true)
         try await client.deleteLease(namespace: "kube-node-lease", name: "node-a", resourceVersion: renewed.metadata.resourceVersion)
-        let gone = await apiError { try await client.lease(namespace: "kube-node-lease", name: "node-a") }
-        #expect(gone?.description.contains("leases.coordination.k8s.io \"node-a\" not found") == true)
+        let deleted = await apiError { try await client.lease(namespace: "kube-node-lease", name: "node-a") }
+        #expect(deleted?.description.contains("leases.coordination.k8s.io \"node-a\" not found") == true)
     }
 
     @Test("closed port is a connection error naming the server")
@@ -122,7 +122,7 @@ struct FailureTests {
     func expiredClientCertificate() async throws {
         let standIn = try APIStandIn()
         let error = await apiError { try await standIn.client(standIn.credentials(client: "expired")).version() }
-        // The stand-in ends the TLS handshake (kube-apiserver would answer 401 instead).
+        // The stand-in aborts the TLS handshake, where kube-apiserver would return 401.
         #expect(error?.curlCode == 56)
         #expect(error?.description.contains("certificate expired") == true)
         #expect(standIn.requests().contains { $0["tls"] as? String == "CERTIFICATE_VERIFY_FAILED" })
@@ -187,7 +187,7 @@ struct FailureTests {
     }
 }
 
-/// A loopback port that nothing listens on: bound, then closed.
+/// Returns a loopback port that nothing listens on, by binding it and closing it again.
 func closedLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeAPI
 
-/// Models decode the real API bodies, and the stand-in answers in the same shapes.
+/// Models decode real API bodies, and the stand-in responds in the same shapes.
 @Suite("API models")
 struct ModelTests {
     // Source: `curl https://$INSTANCE/version` against a k3s v1.31.12+k3s1 API server (NNSCTF
@@ -39,6 +39,14 @@ struct ModelTests {
     func plainTextError() {
         let response = KubeResponse(status: 500, body: Array("Internal Server Error\n".utf8))
         #expect(HTTPErrorMapping.message(from: response) == "Internal Server Error")
+    }
+
+    @Test("secrets echoed by a server are redacted")
+    func redaction() {
+        let body = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"token abc.def.ghi is malformed","reason":"BadRequest","code":400}"#
+        let request = KubeRequest(method: "POST", path: "/x", retryable: false, verb: "create", resource: "tokenreviews")
+        let error = HTTPErrorMapping.error(for: KubeResponse(status: 400, body: Array(body.utf8)), request: request, RequestDescription(server: "https://k3s", method: "POST", path: "/x"), redacting: ["abc.def.ghi"])
+        #expect(error == .httpStatus(code: 400, message: "token <redacted> is malformed", request: RequestDescription(server: "https://k3s", method: "POST", path: "/x")))
     }
 
     @Test("stand-in Status bodies have the real field set and order")
@@ -80,7 +88,8 @@ struct ModelTests {
         return keys
     }
 
-    /// The body of a refused GET, read past the client's error mapping.
+    /// Sends a GET that the server rejects and returns the raw error body, bypassing the
+    /// client's error mapping.
     func rawBody(_ standIn: APIStandIn, path: String, token: String) async throws -> String {
         var options = APIStandIn.fastOptions
         options.maxAttempts = 1

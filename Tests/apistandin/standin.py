@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for kube-apiserver (and, with role "kubelet", for the kubelet's HTTPS port).
 
-No kube-apiserver or k3s binary can run on the test machines, so this server answers the
+No kube-apiserver or k3s binary can run on the test machines, so this server responds to the
 few calls harbor-keyless makes with the JSON shapes of the real API (metav1.Status error
 bodies, /version, Node, Lease, SubjectAccessReview, TokenReview, TokenRequest), and
 authorizes each request the way a k3s API server does with `--authorization-mode=Node,RBAC`
@@ -618,7 +618,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError as error:
             return self.send(400, status_body(400, "BadRequest", "error decoding request body: %s" % error), identity)
 
-        # Authorization sees no name on a create; admission sees the new object's name.
+        # Authorization gets no name for a create, but admission checks the new object's name.
         allowed, reason, _ = self.state.authorizer.authorize(identity, attrs)
         if not allowed:
             return self.send(403, forbidden_status(attrs, identity.user, reason), identity)
@@ -652,8 +652,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send(404, "404 page not found\n", identity, "text/plain; charset=utf-8")
 
     def kubelet(self, method, path, identity):
-        # The kubelet authorizes /metrics as subresource "metrics" of nodes and answers
-        # denials in plain text (kubernetes pkg/kubelet/server/auth.go).
+        # The kubelet authorizes /metrics as subresource "metrics" of nodes and returns
+        # denials as plain text.
         attrs = {"verb": "get", "resource": "nodes", "group": "", "namespace": "", "name": None, "subresource": "metrics"}
         allowed, _, _ = self.state.authorizer.authorize(identity, attrs)
         if not allowed:

@@ -25,8 +25,8 @@ extension KubeClient {
         return try await send(request, as: Lease.self)
     }
 
-    /// Replaces a Lease. The lease's `metadata.resourceVersion` must be the one last read:
-    /// when another holder wrote in between, the server answers 409 and this throws
+    /// Replaces a Lease. The lease's `metadata.resourceVersion` must be the one last read.
+    /// When another holder wrote in between, the server returns 409 and this throws
     /// `.conflict`. Not retried, because the first attempt may have succeeded.
     public func updateLease(namespace: String, lease: Lease) async throws(KubeAPIError) -> Lease {
         guard let name = lease.metadata.name else {

@@ -33,7 +33,7 @@ extension KubeClient {
         return try await send(request, as: Node.self)
     }
 
-    /// Creates a core/v1 Event. Not retried, because a retry after a lost answer would
+    /// Creates a core/v1 Event. Not retried, because a retry after a lost response would
     /// record the event twice.
     public func createEvent(namespace: String, event: CoreEvent) async throws(KubeAPIError) -> CoreEvent {
         let request = KubeRequest(

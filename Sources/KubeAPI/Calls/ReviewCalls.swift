@@ -20,7 +20,7 @@ extension KubeClient {
         )
         let review = try await send(request, as: Review.self)
         guard let status = review.status else {
-            throw .invalidResponse(type: "SubjectAccessReview", reason: "no status in the answer", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
+            throw .invalidResponse(type: "SubjectAccessReview", reason: "the response has no status", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
         }
         return status
     }
@@ -39,7 +39,7 @@ extension KubeClient {
             var spec: Spec
             var status: TokenReviewStatus?
         }
-        let request = KubeRequest(
+        var request = KubeRequest(
             method: "POST",
             path: "/apis/authentication.k8s.io/v1/tokenreviews",
             body: JSONCoding.encode(Review(spec: Spec(token: token, audiences: audiences.isEmpty ? nil : audiences))),
@@ -48,11 +48,12 @@ extension KubeClient {
             verb: "create",
             resource: "tokenreviews.authentication.k8s.io"
         )
-        // The answer echoes the token in its spec: decode only the status.
-        struct Answer: Decodable { var status: TokenReviewStatus? }
-        let answer = try await send(request, as: Answer.self)
-        guard let status = answer.status else {
-            throw .invalidResponse(type: "TokenReview", reason: "no status in the answer", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
+        request.secrets = [token.secret]
+        // The response echoes the token in its spec, so only the status is decoded.
+        struct ResponseBody: Decodable { var status: TokenReviewStatus? }
+        let response = try await send(request, as: ResponseBody.self)
+        guard let status = response.status else {
+            throw .invalidResponse(type: "TokenReview", reason: "the response has no status", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
         }
         return status
     }
@@ -70,7 +71,7 @@ extension KubeClient {
             var kind = "TokenRequest"
             var spec: Spec
         }
-        struct Answer: Decodable {
+        struct ResponseBody: Decodable {
             struct Status: Decodable {
                 var token: BearerToken
                 var expirationTimestamp: String
@@ -86,9 +87,9 @@ extension KubeClient {
             verb: "create",
             resource: "serviceaccounts/token"
         )
-        let answer = try await send(request, as: Answer.self)
-        guard let status = answer.status else {
-            throw .invalidResponse(type: "TokenRequest", reason: "no status in the answer", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
+        let response = try await send(request, as: ResponseBody.self)
+        guard let status = response.status else {
+            throw .invalidResponse(type: "TokenRequest", reason: "the response has no status", request: RequestDescription(server: credentials.server, method: request.method, path: request.path))
         }
         return ServiceAccountToken(token: status.token, expirationTimestamp: status.expirationTimestamp)
     }

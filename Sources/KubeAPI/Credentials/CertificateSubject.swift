@@ -54,9 +54,10 @@ public struct CertificateSubject: Sendable, Equatable {
 }
 
 extension KubeCredentials {
-    /// The node this agent runs for: from the client certificate's subject
+    /// Returns the node this agent runs for: the name in the client certificate's subject
     /// (`CN=system:node:<name>`), else the NODE_NAME variable (set from the downward API in
-    /// the DaemonSet), else nil. Never the host name, which can differ from the node name.
+    /// the DaemonSet), else nil. The host name is not used because it can differ from the
+    /// node name.
     public func nodeName(environment: [String: String]) throws(KubeAPIError) -> String? {
         if let certificate = clientCertificate,
             let name = CertificateSubject.parse(pem: try TLSMaterial.read(certificate))?.nodeName

@@ -6,7 +6,7 @@ import Foundation
 public enum InClusterCredentials {
     public static let defaultDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    /// The credentials, or nil when the environment is not a pod (either variable missing).
+    /// Loads the credentials, or returns nil outside a pod (either variable missing).
     public static func load(
         environment: [String: String],
         directory: String = defaultDirectory
@@ -47,7 +47,7 @@ public enum InClusterCredentials {
 /// The admin kubeconfig `/etc/rancher/k3s/k3s.yaml` is never picked up on its own: an
 /// operator passes it explicitly.
 public enum CredentialDiscovery {
-    /// Where k3s writes the kubelet's kubeconfig, with client-kubelet.crt/.key and
+    /// Path of the kubelet's kubeconfig that k3s writes. It names client-kubelet.crt/.key and
     /// server-ca.crt as file paths.
     public static let kubeletKubeconfig = "/var/lib/rancher/k3s/agent/kubelet.kubeconfig"
 

@@ -1,4 +1,4 @@
-/// Where and how to reach one Kubernetes API server: its address, the CA that signs its
+/// Connection settings for one Kubernetes API server: its address, the CA that signs its
 /// serving certificate, and the client identity (certificate and key, or bearer token).
 public struct KubeCredentials: Sendable, Equatable {
     /// The server URL as configured, for example `https://127.0.0.1:6443`.
@@ -16,7 +16,7 @@ public struct KubeCredentials: Sendable, Equatable {
     /// The service account's namespace when running in a pod.
     public var namespace: String?
 
-    /// Where these credentials came from, for messages: never their content.
+    /// Source of these credentials for messages, such as the kubeconfig path. Never their content.
     public var origin: String
 
     public init(

@@ -2,8 +2,8 @@ import Foundation
 internal import YAML
 
 /// Reads the credentials of one context from a kubeconfig file, with the fields and rules of
-/// client-go's clientcmd: `current-context` (or an explicit context) names a cluster and a
-/// user, `*-data` fields hold base64 PEM, and relative file paths resolve against the
+/// client-go's clientcmd. `current-context` (or an explicit context) names a cluster and a
+/// user. `*-data` fields contain base64 PEM, and relative file paths resolve against the
 /// kubeconfig's own directory.
 public enum KubeconfigLoader {
     /// Loads `path`. With `hostRoot`, the file is read from under that root and absolute
@@ -115,7 +115,7 @@ struct KubeconfigFields {
     var hostRoot: String?
     var scope = ""
 
-    /// The inner mapping (`field`) of the entry called `name` in the list `list`.
+    /// Returns the inner mapping (`field`) of the entry called `name` in the list `list`.
     func named(_ list: String, _ name: String, in root: YAMLNode, field: String) throws(KubeAPIError) -> YAMLNode {
         let entries = root[list]?.sequence ?? []
         guard let entry = entries.last(where: { $0["name"]?.string == name }) else {
@@ -124,7 +124,7 @@ struct KubeconfigFields {
         return entry[field] ?? .mapping([])
     }
 
-    /// A PEM source from a base64 `*-data` field (which wins, as in client-go) or a file path.
+    /// Returns a PEM source from a base64 `*-data` field (which wins, as in client-go) or a file path.
     func pem(_ node: YAMLNode, dataKey: String, fileKey: String) throws(KubeAPIError) -> PEMSource? {
         if let encoded = node[dataKey]?.string, !encoded.isEmpty {
             let compact = encoded.filter { !$0.isWhitespace }

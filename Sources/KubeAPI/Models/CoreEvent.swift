@@ -28,8 +28,8 @@ public struct CoreEvent: Codable, Sendable, Equatable {
         public var host: String?
     }
 
-    /// An event about a Node. Node events live in namespace `default`, as the kubelet's own
-    /// do, because a Node has no namespace.
+    /// Makes an event about a Node. Post it in namespace `default`, where the kubelet posts
+    /// its own Node events, because a Node has no namespace.
     public static func aboutNode(
         _ node: String,
         uid: String?,

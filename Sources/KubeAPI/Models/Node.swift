@@ -26,7 +26,7 @@ public struct Node: Codable, Sendable, Equatable {
         public var address: String
     }
 
-    /// The condition of `type`, if the node reports one.
+    /// Returns the condition of `type`, if the node reports one.
     public func condition(_ type: String) -> NodeCondition? {
         status?.conditions?.first { $0.type == type }
     }

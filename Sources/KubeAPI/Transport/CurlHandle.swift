@@ -6,8 +6,8 @@ internal import CShims
 final class CurlHandle {
     let raw: UnsafeMutableRawPointer
 
-    /// curl's detailed text for the last failed transfer (CURLOPT_ERRORBUFFER), which says more
-    /// than curl_easy_strerror, for example which certificate check failed.
+    /// curl's detailed text for the last failed transfer (CURLOPT_ERRORBUFFER). It is more
+    /// specific than curl_easy_strerror, for example about which certificate check failed.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     private static let globalInit: Bool = {

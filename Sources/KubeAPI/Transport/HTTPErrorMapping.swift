@@ -2,8 +2,16 @@ import Foundation
 
 /// Turns an error response into a `KubeAPIError` carrying the API's own `Status.message`.
 enum HTTPErrorMapping {
-    static func error(for response: KubeResponse, request: KubeRequest, _ description: RequestDescription) -> KubeAPIError {
-        let message = message(from: response)
+    static func error(
+        for response: KubeResponse,
+        request: KubeRequest,
+        _ description: RequestDescription,
+        redacting secrets: [String] = []
+    ) -> KubeAPIError {
+        var message = message(from: response)
+        for secret in secrets where !secret.isEmpty {
+            message = message.replacingOccurrences(of: secret, with: "<redacted>")
+        }
         switch response.status {
         case 401: return .unauthorized(message: message, request: description)
         case 403: return .forbidden(verb: request.verb, resource: request.resource, message: message, request: description)
@@ -13,8 +21,8 @@ enum HTTPErrorMapping {
         }
     }
 
-    /// The Status message when the body is a metav1 Status; otherwise the start of the body
-    /// as text (the kubelet answers errors in plain text).
+    /// Returns the Status message when the body is a metav1 Status, else the start of the
+    /// body as text, because the kubelet returns errors as plain text.
     static func message(from response: KubeResponse) -> String {
         if let status = try? JSONDecoder().decode(Status.self, from: Data(response.body)),
             status.kind == "Status", let message = status.message, !message.isEmpty
@@ -45,7 +53,8 @@ enum JSONCoding {
     static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain model structs cannot fail; an empty body would be rejected by the server.
+        // The models are plain structs of strings, numbers and arrays, which JSONEncoder always
+        // encodes. Should that ever fail, the server rejects the empty body.
         return (try? Array(encoder.encode(value))) ?? []
     }
 }

@@ -127,8 +127,8 @@ struct HTTPTransfer {
         try handle.setCallbacks(body: writeBody, header: writeHeader, context: context)
     }
 
-    /// Maps a failed transfer to an error, and says whether it is a connection failure worth
-    /// a retry. TLS failures are not: a rejected certificate stays rejected.
+    /// Maps a failed transfer to an error, and marks connection failures as transient (worth
+    /// a retry). TLS failures are not transient because a rejected certificate stays rejected.
     private func classify(_ code: CURLcode, handle: CurlHandle, sink: ResponseSink, _ description: RequestDescription) -> Outcome {
         let message = handle.message(for: code)
         if sink.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {

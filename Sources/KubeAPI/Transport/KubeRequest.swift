@@ -18,6 +18,10 @@ public struct KubeRequest: Sendable {
     public var verb: String
     public var resource: String
 
+    /// Secrets sent in the body (a token under review), removed from any error message the
+    /// server returns.
+    var secrets: [String] = []
+
     public init(
         method: String,
         path: String,
@@ -63,8 +67,8 @@ public struct KubeClientOptions: Sendable {
     /// Attempts for a retryable request, the first one included.
     public var maxAttempts: Int
 
-    /// Backoff before retry n (n from 1) is `retryBaseDelay * 2^(n-1)` with jitter, capped by
-    /// `retryMaxDelay`; a server's `Retry-After` in seconds is used instead when it is larger,
+    /// Backoff before retry n (n from 1): `retryBaseDelay * 2^(n-1)` with ±20 % jitter, capped
+    /// by `retryMaxDelay`. A larger `Retry-After` (in seconds) from the server replaces it,
     /// within the same cap.
     public var retryBaseDelay: Double
     public var retryMaxDelay: Double

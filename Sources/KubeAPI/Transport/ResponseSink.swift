@@ -12,8 +12,8 @@ final class ResponseSink {
         self.limit = limit
     }
 
-    /// Appends body bytes; returns the count taken, which is less than offered (and so makes
-    /// libcurl end the transfer with CURLE_WRITE_ERROR) once the limit is passed.
+    /// Appends body bytes and returns the count taken. Past the limit it takes nothing, so
+    /// libcurl ends the transfer with CURLE_WRITE_ERROR.
     func append(body pointer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
         if body.count + count > limit {
             exceededLimit = true

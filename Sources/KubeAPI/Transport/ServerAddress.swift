@@ -24,12 +24,12 @@ struct ServerAddress: Equatable {
         basePath = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
     }
 
-    /// The host as it goes into a URL or a CONNECT_TO entry: IPv6 literals in brackets.
+    /// Formats a host for a URL or a CONNECT_TO entry, with IPv6 literals in brackets.
     static func bracketed(_ host: String) -> String {
         host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
     }
 
-    /// The URL for `path`, and the CURLOPT_CONNECT_TO entry when a TLS server name is set.
+    /// Builds the URL for `path`, and the CURLOPT_CONNECT_TO entry when a TLS server name is set.
     /// With CONNECT_TO, libcurl connects to the real host but uses the URL's host (the TLS
     /// server name) for SNI, certificate verification and the Host header.
     func target(path: String, tlsServerName: String?) -> (url: String, connectTo: String?) {

@@ -70,7 +70,7 @@ enum FileContents {
             if count == 0 { return bytes }
             bytes.append(contentsOf: buffer[0..<count])
             if bytes.count > maxBytes {
-                throw .unreadableFile(path: path, reason: "larger than \(maxBytes) bytes, which no credential file is")
+                throw .unreadableFile(path: path, reason: "larger than \(maxBytes) bytes, too large for a credential file: check the path")
             }
         }
     }

@@ -118,7 +118,7 @@ final class APIStandIn: @unchecked Sendable {
         _ = rename(temporary, path)
     }
 
-    /// The request log: one entry per answered request.
+    /// Reads the request log, one entry per completed request.
     func requests() -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {
@@ -149,7 +149,7 @@ func fixture(_ path: String) throws -> String {
     return text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }.joined(separator: "\n")
 }
 
-/// A fresh temporary directory, removed by the caller.
+/// Creates a temporary directory, which the caller removes.
 func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubeapi-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
