@@ -38,7 +38,7 @@ let package = Package(
         ),
 
         // The agent's layers, bottom to top.
-        .target(name: "HostFiles", dependencies: ["CShims"]),
+        .target(name: "HostFiles", dependencies: ["CShims", "COpenSSL"]),
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
