@@ -1,3 +1,4 @@
+internal import CredentialProvider
 import YAML
 
 extension CredentialProviderConfig {
@@ -100,8 +101,10 @@ extension CredentialProviderConfig {
             messages.append("providers.matchImages: Required value: at least 1 item in matchImages is required")
         }
         for image in provider.matchImages {
-            if let error = MatchImageSyntax.error(for: image) {
-                messages.append("providers.matchImages: Invalid value: \(goQuote(image)): match image is invalid: \(error)")
+            do {
+                try MatchImages.validate(image)
+            } catch {
+                messages.append("providers.matchImages: Invalid value: \(goQuote(image)): match image is invalid: \(error.reason)")
             }
         }
 
