@@ -64,6 +64,11 @@ public enum SystemdError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// The fix for the D-Bus errors an operator can act on.
 private func hint(forErrorName name: String, address: String) -> String {
+    // A system bus without systemd either has no owner for the name or, where dbus's own
+    // activation file for org.freedesktop.systemd1 is installed, fails to spawn /bin/false.
+    if name.hasPrefix("org.freedesktop.DBus.Error.Spawn.") {
+        return "; no systemd answers on \(address) (bus activation failed): point DBUS_SYSTEM_BUS_ADDRESS at the host's system bus, not a session bus"
+    }
     switch name {
     case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
         return "; no systemd answers on \(address): point DBUS_SYSTEM_BUS_ADDRESS at the host's system bus, not a session bus"

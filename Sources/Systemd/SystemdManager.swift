@@ -10,8 +10,8 @@ import Glibc
 ///
 /// One instance owns one bus connection. Every bus call runs on the instance's serial queue,
 /// because sd-bus connections are not thread-safe; the synchronous methods block their caller
-/// until the reply arrives (25 s D-Bus timeout), and `restart` waits on that queue without
-/// blocking the calling task.
+/// until the reply arrives (25 s D-Bus timeout). `restart` does not block the calling task; it
+/// waits on the queue in 100 ms slices, so other calls can run while a job is pending.
 public final class SystemdManager: @unchecked Sendable {
     /// The address this manager is connected to, for messages.
     public let busAddress: String
@@ -119,11 +119,10 @@ public final class SystemdManager: @unchecked Sendable {
         let cancellation = CancellationFlag()
         let result: Result<JobResult, SystemdError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                queue.async {
-                    continuation.resume(returning: Result { () throws(SystemdError) -> JobResult in
-                        try self.restartOnQueue(unit, timeout: timeout, cancellation: cancellation)
-                    })
+                let wait = RestartWait(unit: unit, timeout: timeout, cancellation: cancellation) { result in
+                    continuation.resume(returning: result)
                 }
+                queue.async { self.beginRestart(wait) }
             }
         } onCancel: {
             cancellation.cancel()
@@ -131,47 +130,80 @@ public final class SystemdManager: @unchecked Sendable {
         return try result.get()
     }
 
-    private func restartOnQueue(
-        _ unit: String, timeout: Duration, cancellation: CancellationFlag
-    ) throws(SystemdError) -> JobResult {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-
-        // 1. Catch JobRemoved before the job exists: systemd can finish a job and send the
-        // signal before the RestartUnit reply reaches us. sd-bus queues such signals while
-        // sd_bus_call waits, and processPending() dispatches them below.
+    /// Holds what a restart needs between wait slices; used only on the bus queue.
+    private final class RestartWait: @unchecked Sendable {
+        let unit: String
+        let timeout: Duration
+        let deadline: ContinuousClock.Instant
+        let cancellation: CancellationFlag
         let watch = JobWatch()
-        let slot = try watch.install(on: connection)
-        defer { sd_bus_slot_unref(slot) }
+        var slot: OpaquePointer?
+        var job = ""
+        let finish: @Sendable (Result<JobResult, SystemdError>) -> Void
 
-        // 2. systemd sends job signals only while some client is subscribed.
-        try subscribe()
-
-        // 3. Start the job and remember its object path.
-        let reply = try connection.call(
-            destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
-            member: "RestartUnit"
-        ) { (message) throws(SystemdError) in
-            try message.append(unit)
-            try message.append("replace")
+        init(unit: String, timeout: Duration, cancellation: CancellationFlag,
+             finish: @escaping @Sendable (Result<JobResult, SystemdError>) -> Void) {
+            self.unit = unit
+            self.timeout = timeout
+            self.deadline = ContinuousClock.now.advanced(by: timeout)
+            self.cancellation = cancellation
+            self.finish = finish
         }
-        let job = try reply.readObjectPath()
 
-        // 4. Wait for our job's JobRemoved, in short slices so deadline and cancellation apply.
-        while true {
+        deinit {
+            sd_bus_slot_unref(slot)
+        }
+    }
+
+    /// Starts the restart job on the bus queue, then waits for it in slices.
+    private func beginRestart(_ wait: RestartWait) {
+        do throws(SystemdError) {
+            // 1. Catch JobRemoved before the job exists: systemd can finish a job and send the
+            // signal before the RestartUnit reply reaches us. sd-bus queues such signals while
+            // sd_bus_call waits, and processPending() dispatches them later.
+            wait.slot = try wait.watch.install(on: connection)
+
+            // 2. systemd sends job signals only while some client is subscribed.
+            try subscribe()
+
+            // 3. Start the job and remember its object path.
+            let reply = try connection.call(
+                destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
+                member: "RestartUnit"
+            ) { (message) throws(SystemdError) in
+                try message.append(wait.unit)
+                try message.append("replace")
+            }
+            wait.job = try reply.readObjectPath()
+        } catch {
+            wait.finish(.failure(error))
+            return
+        }
+        continueRestart(wait)
+    }
+
+    /// Waits up to 100 ms for the job's JobRemoved, then queues the next slice, so other calls
+    /// on this manager run in between and the deadline and cancellation are checked.
+    private func continueRestart(_ wait: RestartWait) {
+        do throws(SystemdError) {
             try connection.processPending()
-            if let result = watch.result(forJob: job) {
-                return JobResult(rawValue: result)
+            if let result = wait.watch.result(forJob: wait.job) {
+                wait.finish(.success(JobResult(rawValue: result)))
+                return
             }
-            if cancellation.isCancelled {
-                throw .cancelled(unit: unit)
+            if wait.cancellation.isCancelled {
+                throw .cancelled(unit: wait.unit)
             }
-            let remaining = clock.now.duration(to: deadline)
+            let remaining = ContinuousClock.now.duration(to: wait.deadline)
             if remaining <= .zero {
-                throw .timedOut(unit: unit, after: timeout)
+                throw .timedOut(unit: wait.unit, after: wait.timeout)
             }
             try connection.wait(timeout: min(remaining, .milliseconds(100)))
+        } catch {
+            wait.finish(.failure(error))
+            return
         }
+        queue.async { self.continueRestart(wait) }
     }
 
     /// Calls `Subscribe` once per connection; systemd then sends job and unit signals to the
