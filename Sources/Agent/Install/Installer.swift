@@ -18,13 +18,16 @@ public struct InstallReport: Sendable {
 public struct Installer: Sendable {
     public let configuration: AgentConfiguration
     public var restartSettings: RestartSettings
+    /// Asked for permission right before each restart of k3s; nil restarts without asking.
+    public var restartPermit: (any RestartPermit)?
 
     /// Where the .deb puts the plugin.
     public static let packagedPluginPath = "/usr/lib/harbor-keyless/credential-provider-harbor"
 
-    public init(configuration: AgentConfiguration, restartSettings: RestartSettings = RestartSettings()) {
+    public init(configuration: AgentConfiguration, restartSettings: RestartSettings = RestartSettings(), restartPermit: (any RestartPermit)? = nil) {
         self.configuration = configuration
         self.restartSettings = restartSettings
+        self.restartPermit = restartPermit
     }
 
     // MARK: - Commands
@@ -45,7 +48,7 @@ public struct Installer: Sendable {
 
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
         let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
-        let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings)
+        let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings, permit: restartPermit)
         let plan = try planner(root: root, state: state).installPlan(plugin: plugin)
 
         // 1. Settle what an interrupted run left, then refuse what k3s rejected before.

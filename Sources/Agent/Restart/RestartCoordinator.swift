@@ -21,6 +21,8 @@ struct RestartCoordinator {
     let configuration: AgentConfiguration
     let root: HostRoot
     let settings: RestartSettings
+    /// Asked right before a restart; nil restarts without asking anyone.
+    var permit: (any RestartPermit)? = nil
 
     /// Connects to systemd's manager: `DBUS_SYSTEM_BUS_ADDRESS` when set (a pod mounts the
     /// host's socket and points this at it), else the host's system bus socket.
@@ -88,6 +90,34 @@ struct RestartCoordinator {
         }
         guard needed else { return .notNeeded }
 
+        // The permit is held through the restart, the settle window and any rollback.
+        var permission: (any RestartPermission)?
+        if let permit {
+            do {
+                permission = try await permit.acquire(unit: unit)
+            } catch {
+                return .pending(reason: "no permit to restart \(unit) now: \(error)")
+            }
+        }
+        do {
+            let outcome = try await restartAndVerify(unit: unit, manager: manager, paths: paths, changed: changed, configDigest: configDigest, state: &state, save: save)
+            await permission?.release()
+            return outcome
+        } catch {
+            await permission?.release()
+            throw error
+        }
+    }
+
+    private func restartAndVerify(
+        unit: String,
+        manager: SystemdManager,
+        paths: NodePaths,
+        changed: [String],
+        configDigest: String,
+        state: inout AgentState,
+        save: (AgentState) throws -> Void
+    ) async throws -> RestartOutcome {
         // 1. Record the restart before asking systemd for it.
         state.restartInFlight = AgentState.RestartInFlight(
             unit: unit,
