@@ -1,0 +1,241 @@
+import FoundationEssentials
+internal import HostFiles
+internal import KubeAPI
+
+/// One reconcile cycle and the state kept between cycles: repair the host files (restarting
+/// k3s through the Installer when needed), run the checks, derive readiness, report it.
+actor DaemonCycle {
+    private(set) var configuration: AgentConfiguration
+    private let restartSettings: RestartSettings
+    private let settings: DaemonSettings
+    private let api: DaemonAPI?
+    private let checks: any ReadinessSource
+    private let status: DaemonStatus
+    private let logger: DaemonLogger
+
+    private let reporter: ConditionReporter?
+    private let permit: LeaseRestartPermit?
+    private var lastAPICheck: ContinuousClock.Instant?
+    private var apiOutcomes: [CheckOutcome] = []
+    private var previousStatuses: [String: CheckStatus] = [:]
+    private var changedSinceAPICheck = true
+    private var fingerprint: HostFingerprint?
+    private var cyclesSinceInstall = 0
+
+    /// A full install runs at least this often even when no watched file changed, because
+    /// a change that keeps size and modification time (`touch -r`) is invisible to stat.
+    static let fullInstallEvery = 10
+
+    /// Id of the daemon's own check: the host files match the configuration.
+    static let hostFilesCheck = "host-files"
+
+    init(
+        configuration: AgentConfiguration,
+        restartSettings: RestartSettings,
+        settings: DaemonSettings,
+        api: DaemonAPI?,
+        checks: any ReadinessSource,
+        status: DaemonStatus,
+        logger: DaemonLogger
+    ) {
+        self.configuration = configuration
+        self.restartSettings = restartSettings
+        self.settings = settings
+        self.api = api
+        self.checks = checks
+        self.status = status
+        self.logger = logger
+        if let api {
+            reporter = ConditionReporter(client: api.client, node: api.nodeName, eventNamespace: api.eventNamespace, heartbeat: settings.conditionHeartbeat, logger: logger)
+            var leaseSettings = LeaseRestartPermit.Settings(namespace: api.leaseNamespace, holder: api.nodeName)
+            leaseSettings.slots = settings.maxConcurrentRestarts
+            leaseSettings.leaseDuration = settings.leaseDuration
+            leaseSettings.waitTimeout = settings.leaseWait
+            permit = LeaseRestartPermit(client: api.client, settings: leaseSettings, isControlPlane: false, logger: logger)
+        } else {
+            reporter = nil
+            permit = nil
+        }
+    }
+
+    func replaceConfiguration(_ next: AgentConfiguration) {
+        configuration = next
+        changedSinceAPICheck = true
+        fingerprint = nil
+    }
+
+    /// Runs one cycle. Returns false when a step failed, so the loop retries sooner.
+    func run() async -> Bool {
+        let started = ContinuousClock.now
+
+        // 1. Repair the host files; the Installer restarts k3s when the files need it.
+        let reconcile = await reconcile()
+
+        // 2. Local checks every cycle; API checks when due or after a change.
+        var outcomes = [reconcile.outcome]
+        outcomes += await checks.run(.local, configuration: configuration)
+        var apiFailed = false
+        if let api, apiCheckDue() {
+            apiFailed = !(await refreshNode(api))
+            apiOutcomes = await checks.run(.api, configuration: configuration)
+            lastAPICheck = .now
+            changedSinceAPICheck = false
+            status.update { $0.lastAPICheck = Date().timeIntervalSince1970 }
+        }
+        outcomes += apiOutcomes
+        logStatusChanges(outcomes)
+
+        // 3. Readiness from the results, then the reports.
+        let readiness = NodeReadiness.evaluate(checks: outcomes, rejection: reconcile.rejection)
+        let restartState = readRestartState()
+        let duration = (ContinuousClock.now - started).seconds
+        status.update { snapshot in
+            snapshot.checks = outcomes
+            snapshot.readiness = readiness
+            snapshot.cycles += 1
+            snapshot.lastCycleEnd = Date().timeIntervalSince1970
+            snapshot.lastCycleDurationSeconds = duration
+            snapshot.reconcileTotal[reconcile.result, default: 0] += 1
+            snapshot.restart = restartState
+            snapshot.restart.coordination = permit == nil ? "none" : (permit!.isUncoordinated ? "uncoordinated" : "leases")
+        }
+        var written = true
+        if let reporter {
+            written = await reporter.report(readiness)
+        }
+        return reconcile.succeeded && written && !apiFailed
+    }
+
+    private func apiCheckDue() -> Bool {
+        guard let lastAPICheck else { return true }
+        return changedSinceAPICheck || ContinuousClock.now - lastAPICheck >= settings.apiCheckInterval
+    }
+
+    /// Reads this Node: seeds the condition reporter and learns whether it is a
+    /// control-plane node. Returns false when the API could not be read.
+    private func refreshNode(_ api: DaemonAPI) async -> Bool {
+        do {
+            let node = try await api.client.node(api.nodeName)
+            await reporter?.seed(from: node)
+            let controlPlane = node.metadata.labels?["node-role.kubernetes.io/control-plane"] != nil
+            permit?.isControlPlane.withLock { $0 = controlPlane }
+            return true
+        } catch {
+            logger.error("cannot read the node", [("node", api.nodeName), ("error", "\(error)")])
+            return false
+        }
+    }
+
+    // MARK: - Reconcile
+
+    struct ReconcileResult {
+        var outcome: CheckOutcome
+        var result: String
+        var rejection: String?
+        var succeeded: Bool
+    }
+
+    private func reconcile() async -> ReconcileResult {
+        // Installing reads and hashes the plugin executable and runs `k3s --version`, so a
+        // cycle whose watched files did not change since a clean install skips it.
+        cyclesSinceInstall += 1
+        if let fingerprint, cyclesSinceInstall < Self.fullInstallEvery, fingerprint.isCurrent() {
+            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .pass, message: "the host files match the configuration"), result: "unchanged", succeeded: true)
+        }
+        fingerprint = nil
+        cyclesSinceInstall = 0
+
+        let installer = Installer(configuration: configuration, restartSettings: restartSettings, restartPermit: permit)
+        do {
+            let report = try await installer.install()
+            let changed = report.plan.files.filter { $0.action != .unchanged }
+            for file in changed {
+                logger.info("repaired file", [("path", file.path), ("kind", file.kind.rawValue), ("action", file.action.rawValue)])
+            }
+            if !changed.isEmpty { changedSinceAPICheck = true }
+            noteRestart(report.restart)
+            if Self.isSettled(report.restart, policy: configuration.restartPolicy) {
+                fingerprint = HostFingerprint(report: report, configuration: configuration, pluginPath: installer.pluginPath())
+            }
+            let message = changed.isEmpty ? "the host files match the configuration" : "repaired \(changed.count) files"
+            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .pass, message: message), result: changed.isEmpty ? "unchanged" : "repaired", succeeded: true)
+        } catch let failure as RestartFailure {
+            changedSinceAPICheck = true
+            let result = failure.rolledBack ? "rolled-back" : "failed"
+            status.update { $0.restartTotal[result, default: 0] += 1 }
+            logger.error("restart of k3s failed", [("result", result), ("failedStep", failure.steps.first { !$0.passed }?.name ?? "none"), ("error", failure.error.message)])
+            let rejection = failure.rolledBack ? NodeReadiness.oneLine(failure.error.message) : nil
+            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .fail, message: failure.error.message), result: "restart-failed", rejection: rejection, succeeded: false)
+        } catch {
+            // A configuration k3s rejected before is refused by the Installer: that is the
+            // rolled-back state, not a failure of this cycle.
+            if let rejection = rejectionOfCurrentConfiguration(installer) {
+                logger.warning("configuration was rejected by k3s before; keeping the previous files", [("reason", rejection)])
+                return ReconcileResult(
+                    outcome: CheckOutcome(id: Self.hostFilesCheck, status: .warn, message: "the previous files are kept because k3s rejected this configuration"),
+                    result: "rejected",
+                    rejection: rejection,
+                    succeeded: true
+                )
+            }
+            logger.error("reconcile failed; retrying", [("error", "\(error)")])
+            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .fail, message: "\(error)"), result: "error", succeeded: false)
+        }
+    }
+
+    /// True when nothing is left to retry: no restart pending, or one that only an operator
+    /// finishes (policy `never`).
+    private static func isSettled(_ outcome: RestartOutcome, policy: RestartPolicy) -> Bool {
+        if case .pending = outcome { return policy == .never }
+        return true
+    }
+
+    private func noteRestart(_ outcome: RestartOutcome) {
+        switch outcome {
+        case .notNeeded:
+            break
+        case .restarted(let unit, let steps):
+            changedSinceAPICheck = true
+            status.update { $0.restartTotal["verified", default: 0] += 1 }
+            logger.info("restarted k3s", [("unit", unit), ("result", "verified"), ("steps", steps.map(\.name).joined(separator: ","))])
+        case .unitStopped(let unit):
+            logger.info("k3s is not running; it reads the new files when it starts", [("unit", unit)])
+        case .pending(let reason):
+            logger.warning("restart pending", [("reason", reason)])
+        }
+    }
+
+    /// The recorded rejection of the configuration now in effect, if k3s rejected it before.
+    private func rejectionOfCurrentConfiguration(_ installer: Installer) -> String? {
+        guard let plan = try? installer.plan(), let state = loadState(), state.rejectedConfigs.contains(plan.configurationDigest) else { return nil }
+        if let last = state.lastRejection, last.digest == plan.configurationDigest {
+            return NodeReadiness.oneLine(last.reason)
+        }
+        return "k3s rejected this configuration before"
+    }
+
+    private func loadState() -> AgentState? {
+        guard let root = try? HostRoot(configuration.hostRoot) else { return nil }
+        return try? AgentState.load(root: root, directory: configuration.stateDirectory)
+    }
+
+    private func readRestartState() -> DaemonStatus.RestartState {
+        var restart = DaemonStatus.RestartState()
+        guard let state = loadState() else { return restart }
+        restart.pending = state.pendingRestart?.reason
+        restart.inFlightPhase = state.restartInFlight?.phase.rawValue
+        restart.inFlightUnit = state.restartInFlight?.unit
+        restart.lastRejection = state.lastRejection?.reason
+        return restart
+    }
+
+    private func logStatusChanges(_ outcomes: [CheckOutcome]) {
+        for outcome in outcomes where previousStatuses[outcome.id] != outcome.status {
+            let level: DaemonLogger.Level = outcome.status == .fail ? .warning : .info
+            logger.log(level, "check status changed", [
+                ("check", outcome.id), ("from", previousStatuses[outcome.id]?.rawValue ?? "none"), ("to", outcome.status.rawValue), ("message", NodeReadiness.oneLine(outcome.message)),
+            ])
+            previousStatuses[outcome.id] = outcome.status
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import FoundationEssentials
+import Synchronization
+
+/// `harbor-keyless run`: installs, then repairs drift, runs the checks and reports readiness
+/// every interval until SIGTERM or SIGINT. Transient failures are logged and retried with
+/// backoff; the daemon exits only on a signal or when its endpoint cannot listen.
+public final class NodeDaemon: Sendable {
+    public let status = DaemonStatus()
+    private let settings: DaemonSettings
+    private let restartSettings: RestartSettings
+    private let configurationFile: String?
+    private let reload: @Sendable () throws -> AgentConfiguration
+    private let api: DaemonAPI?
+    private let logger: DaemonLogger
+    private let cycle: DaemonCycle
+
+    private let reloadRequested = Atomic<Bool>(false)
+    private let loopFinished = Atomic<Bool>(false)
+    /// CPU time after the first cycle, which installs and so costs more than the rest.
+    private let afterFirstCycle = Mutex<(usage: ResourceUsage, cycles: Int)?>(nil)
+
+    /// - Parameters:
+    ///   - configurationFile: polled for changes (inode, size, modification time); nil polls nothing.
+    ///   - reload: reads the layered configuration again on SIGHUP or a file change.
+    public init(
+        configuration: AgentConfiguration,
+        settings: DaemonSettings,
+        restartSettings: RestartSettings,
+        configurationFile: String?,
+        reload: @escaping @Sendable () throws -> AgentConfiguration,
+        api: DaemonAPI?,
+        checks: any ReadinessSource = NoChecks(),
+        logger: DaemonLogger = DaemonLogger()
+    ) {
+        self.settings = settings
+        self.restartSettings = restartSettings
+        self.configurationFile = configurationFile
+        self.reload = reload
+        self.api = api
+        self.logger = logger
+        cycle = DaemonCycle(
+            configuration: configuration,
+            restartSettings: restartSettings,
+            settings: settings,
+            api: api,
+            checks: checks,
+            status: status,
+            logger: logger
+        )
+        status.update {
+            $0.node = api?.nodeName
+            $0.configuration = Self.summary(configuration)
+        }
+    }
+
+    /// Runs until a terminate signal arrives; returns the exit status.
+    public func run(signals: AsyncStream<DaemonSignal>) async -> Int32 {
+        // 1. Listen first, so the probes find the agent while it installs.
+        let endpoint: HTTPEndpoint
+        do {
+            let status = self.status
+            let interval = settings.interval
+            endpoint = try HTTPEndpoint(listen: settings.listen, limits: settings.httpLimits) { path in
+                Self.respond(path: path, status: status, interval: interval)
+            }
+        } catch {
+            logger.error("cannot start the HTTP endpoint", [("listen", settings.listen), ("error", "\(error)")])
+            return 1
+        }
+
+        var fields: [(String, String)] = [
+            ("version", AgentVersion.current), ("listen", settings.listen), ("port", "\(endpoint.port)"),
+            ("interval", "\(Int(settings.interval.seconds))s"), ("apiCheckInterval", "\(Int(settings.apiCheckInterval.seconds))s"),
+            ("maxConcurrentRestarts", "\(settings.maxConcurrentRestarts)"),
+        ]
+        fields += status.current.configuration.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let api {
+            fields += [("node", api.nodeName), ("leaseNamespace", api.leaseNamespace), ("credentials", api.origin)]
+        } else {
+            fields.append(("api", "none"))
+        }
+        logger.info("starting", fields)
+
+        // 2. The loop runs in its own task; this one waits for signals.
+        let loop = Task { await self.loop() }
+        var stopSignal: Int32 = 0
+        for await signal in signals {
+            switch signal {
+            case .reload:
+                reloadRequested.store(true, ordering: .sequentiallyConsistent)
+            case .terminate(let number):
+                stopSignal = number
+            }
+            if stopSignal != 0 { break }
+        }
+
+        // 3. Stop: let the current step finish within the grace time, else abandon it. Host
+        //    files are written atomically and a restart is recorded before it starts, so
+        //    an abandoned step leaves nothing half done for the next start.
+        loop.cancel()
+        let deadline = ContinuousClock.now + settings.stopGrace
+        while !loopFinished.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let finished = loopFinished.load(ordering: .sequentiallyConsistent)
+        if !finished {
+            logger.warning("abandoned the current step to stop in time; the next start resumes it", [("restartInFlight", status.current.restart.inFlightPhase ?? "none")])
+        }
+        endpoint.stop()
+
+        let usage = ResourceUsage.current()
+        let snapshot = status.current
+        let cpu = usage.userSeconds + usage.systemSeconds
+        var perCycle = "unknown"
+        if let first = afterFirstCycle.withLock({ $0 }), snapshot.cycles > first.cycles {
+            let steady = cpu - first.usage.userSeconds - first.usage.systemSeconds
+            perCycle = format3(steady * 1000 / Double(snapshot.cycles - first.cycles))
+        }
+        logger.info("stopped", [
+            ("signal", "\(stopSignal)"), ("cycles", "\(snapshot.cycles)"), ("cpuSeconds", format3(cpu)),
+            ("steadyCPUPerCycleMs", perCycle), ("peakRSSKiB", usage.peakResidentKiB.map(String.init) ?? "unknown"),
+        ])
+        return 0
+    }
+
+    // MARK: - Loop
+
+    private func loop() async {
+        defer { loopFinished.store(true, ordering: .sequentiallyConsistent) }
+        var watched = configurationFile.flatMap(FileIdentity.of)
+        var delay = Duration.zero
+        var failures = 0
+
+        while !Task.isCancelled {
+            // Wait for the next cycle in short steps, beating the heartbeat and watching for
+            // a reload, which starts a cycle at once.
+            let wakeAt = ContinuousClock.now + delay
+            while ContinuousClock.now < wakeAt, !Task.isCancelled {
+                status.beat()
+                var reloadNow = reloadRequested.exchange(false, ordering: .sequentiallyConsistent)
+                if let configurationFile {
+                    let current = FileIdentity.of(configurationFile)
+                    if current != watched {
+                        watched = current
+                        reloadNow = true
+                        logger.info("configuration file changed", [("path", configurationFile)])
+                    }
+                }
+                if reloadNow, await reloadConfiguration() { break }
+                try? await Task.sleep(for: min(.milliseconds(500), wakeAt - ContinuousClock.now))
+            }
+            if Task.isCancelled { return }
+
+            let succeeded = await runCycleBeating()
+            if afterFirstCycle.withLock({ $0 == nil }) {
+                let usage = ResourceUsage.current()
+                let cycles = status.current.cycles
+                afterFirstCycle.withLock { $0 = (usage, cycles) }
+            }
+            failures = succeeded ? 0 : failures + 1
+            let next = settings.jittered(settings.interval)
+            if succeeded {
+                delay = next
+            } else {
+                let backoff = settings.retryDelay * (1 << min(failures - 1, 10))
+                delay = min(next, backoff)
+                logger.warning("cycle failed; retrying", [("failures", "\(failures)"), ("retryInSeconds", "\(Int(delay.seconds))")])
+            }
+        }
+    }
+
+    /// Runs a cycle while beating the heartbeat, as long as the cycle stays within the
+    /// longest time a restart may take (its job, settle window and Lease waits). A restart
+    /// wait keeps `/healthz` healthy, and a cycle stuck beyond that bound lets it fail.
+    private func runCycleBeating() async -> Bool {
+        let done = Atomic<Bool>(false)
+        let cycle = self.cycle
+        let work = Task {
+            let result = await cycle.run()
+            done.store(true, ordering: .sequentiallyConsistent)
+            return result
+        }
+        let bound = restartSettings.jobTimeout * 2 + restartSettings.settleWindow * 2 + settings.leaseWait + .seconds(420)
+        let started = ContinuousClock.now
+        while !done.load(ordering: .sequentiallyConsistent) {
+            if Task.isCancelled {
+                work.cancel()
+                break
+            }
+            if ContinuousClock.now - started < bound {
+                status.beat()
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        return await work.value
+    }
+
+    /// Reads the configuration again. An invalid one is logged and the previous one kept.
+    /// Returns true when the configuration changed.
+    private func reloadConfiguration() async -> Bool {
+        let next: AgentConfiguration
+        do {
+            next = try reload()
+        } catch {
+            logger.error("invalid configuration; keeping the previous one", [("path", configurationFile ?? "none"), ("error", "\(error)")])
+            return false
+        }
+        guard next != (await cycle.configuration) else {
+            logger.info("configuration unchanged", [("path", configurationFile ?? "none")])
+            return false
+        }
+        await cycle.replaceConfiguration(next)
+        let summary = Self.summary(next)
+        status.update { $0.configuration = summary }
+        logger.info("reloaded configuration", summary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return true
+    }
+
+    // MARK: - Endpoint
+
+    static func respond(path: String, status: DaemonStatus, interval: Duration) -> HTTPResponse {
+        switch path {
+        case "/healthz":
+            let age = status.sinceLastBeat
+            if age <= interval * 3 {
+                return HTTPResponse(status: 200, body: Array("ok\n".utf8))
+            }
+            return HTTPResponse(status: 503, body: Array("the agent loop has not run for \(Int(age.seconds)) s\n".utf8))
+        case "/status":
+            return HTTPResponse(status: 200, contentType: "application/json", body: status.current.statusJSON())
+        case "/metrics":
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(status.current.metrics().utf8))
+        default:
+            return HTTPResponse(status: 404, body: Array("not found; try /healthz, /status or /metrics\n".utf8))
+        }
+    }
+
+    /// The configuration for logs and `/status`. It contains no secret: the agent's
+    /// configuration holds none.
+    static func summary(_ configuration: AgentConfiguration) -> [String: String] {
+        [
+            "registries": configuration.registries.map(\.host).joined(separator: ","),
+            "audiences": configuration.registries.map(\.audience).joined(separator: ","),
+            "providerName": configuration.providerName,
+            "hostRoot": configuration.hostRoot,
+            "restartPolicy": configuration.restartPolicy.rawValue,
+            "stateDir": configuration.stateDirectory,
+            "unit": configuration.unit ?? "auto",
+        ]
+    }
+}
+
+private func format3(_ value: Double) -> String {
+    let scaled = (value * 1000).rounded() / 1000
+    return "\(scaled)"
+}

@@ -1,0 +1,34 @@
+/// The status of one check, as the `Checks` module reports it.
+public enum CheckStatus: String, Sendable, Codable, CaseIterable {
+    case pass, warn, fail, skip
+}
+
+/// The result of one check with its stable id, as the daemon reports and exports it.
+public struct CheckOutcome: Sendable, Equatable, Codable {
+    public var id: String
+    public var status: CheckStatus
+    public var message: String
+
+    public init(id: String, status: CheckStatus, message: String) {
+        self.id = id
+        self.status = status
+        self.message = message
+    }
+}
+
+/// Which checks a cycle runs: the local ones every interval, the ones that call the API
+/// server less often, because each is a request per node.
+public enum CheckScope: String, Sendable {
+    case local, api
+}
+
+/// Runs the node's checks for the daemon. `configuration` is the one in effect for the cycle.
+public protocol ReadinessSource: Sendable {
+    func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [CheckOutcome]
+}
+
+/// A source with no checks, for a daemon that reports only its own reconcile result.
+public struct NoChecks: ReadinessSource {
+    public init() {}
+    public func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [CheckOutcome] { [] }
+}
