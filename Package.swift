@@ -69,5 +69,6 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI"]),
     ]
 )

@@ -36,7 +36,7 @@ CONFIG keys (all optional):
                   every request so tests can rotate tokens
   apiAudiences    the API server's --api-audiences (k3s default when absent)
   version         the /version body
-  nodes           {name: {"kubeletVersion": ...}}
+  nodes           {name: {"kubeletVersion": ..., "labels": {...}}}
   bindings        RBAC bindings: [{"kind": "ClusterRoleBinding"|"RoleBinding", "name",
                   "namespace", "roleKind", "roleName", "subjects": [{"kind", "name",
                   "namespace"}], "rules": [{"verbs", "apiGroups", "resources",
@@ -47,7 +47,8 @@ CONFIG keys (all optional):
   metrics         text for GET /metrics
   jwks            body of /openid/v1/jwks; issuer for /.well-known/openid-configuration
   issuer
-  requestLog      path of a JSON-lines log: identity, method, path, status, bytes
+  requestLog      path of a JSON-lines log: identity, method, path, status, bytes (of the
+                  response), requestBytes (of the request body)
 """
 
 import argparse
@@ -418,8 +419,8 @@ class State:
             "apiVersion": "v1",
             "metadata": {"name": name, "uid": str(uuid.uuid4()), "resourceVersion": self.next_resource_version(),
                          "creationTimestamp": now_rfc3339(),
-                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                    "node.kubernetes.io/instance-type": "k3s"},
+                         "labels": dict({"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                         "node.kubernetes.io/instance-type": "k3s"}, **spec.get("labels", {})),
                          "annotations": {"k3s.io/hostname": name}},
             "spec": {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"], "providerID": "k3s://" + name},
             "status": {
@@ -556,7 +557,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ConnectionError, OSError):
             pass
         self.state.log({"identity": identity.user if identity else None, "method": self.command,
-                        "path": self.path, "status": code, "bytes": len(data)})
+                        "path": self.path, "status": code, "bytes": len(data),
+                        "requestBytes": getattr(self, "request_bytes", 0)})
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -590,6 +592,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         identity, failure = self.authenticate()
         body = self.read_body()
+        self.request_bytes = len(body) if body else 0
         if failure is not None:
             return self.send(401, failure, None)
 
