@@ -69,7 +69,7 @@ actor ConditionReporter {
         let previous = written
         written = readiness
         transitionTime = transition
-        lastWrite = now
+        lastWrite = .now
         logger.info("wrote node condition", [
             ("node", node), ("status", readiness.status), ("reason", readiness.reason), ("heartbeat", statusChanged || readiness != previous ? "false" : "true"),
         ])

@@ -1,5 +1,7 @@
+import Dispatch
 import FoundationEssentials
 import Synchronization
+internal import CShims
 
 /// `harbor-keyless run`: installs, then repairs drift, runs the checks and reports readiness
 /// every interval until SIGTERM or SIGINT. Transient failures are logged and retried with
@@ -55,6 +57,10 @@ public final class NodeDaemon: Sendable {
 
     /// Runs until a terminate signal arrives; returns the exit status.
     public func run(signals: AsyncStream<DaemonSignal>) async -> Int32 {
+        // A full install reads the plugin executable (about 13 MB) into memory: give such
+        // buffers back to the kernel after each install.
+        hk_malloc_tune(256 * 1024, 2)
+
         // 1. Listen first, so the probes find the agent while it installs.
         let endpoint: HTTPEndpoint
         do {
@@ -171,29 +177,32 @@ public final class NodeDaemon: Sendable {
 
     /// Runs a cycle while beating the heartbeat, as long as the cycle stays within the
     /// longest time a restart may take (its job, settle window and Lease waits). A restart
-    /// wait keeps `/healthz` healthy, and a cycle stuck beyond that bound lets it fail.
+    /// wait keeps `/healthz` healthy, and a cycle stuck beyond that bound lets it fail. The
+    /// beats come from a timer on its own queue, because install steps block their thread
+    /// (file writes, `k3s --version`) and could starve a beating task in the task pool.
     private func runCycleBeating() async -> Bool {
-        let done = Atomic<Bool>(false)
         let cycle = self.cycle
-        let work = Task {
-            let result = await cycle.run()
-            done.store(true, ordering: .sequentiallyConsistent)
-            return result
-        }
+        let work = Task { await cycle.run() }
+
         let bound = restartSettings.jobTimeout * 2 + restartSettings.settleWindow * 2 + settings.leaseWait + .seconds(420)
         let started = ContinuousClock.now
-        while !done.load(ordering: .sequentiallyConsistent) {
-            if Task.isCancelled {
-                work.cancel()
-                break
-            }
-            if ContinuousClock.now - started < bound {
-                status.beat()
-            }
-            try? await Task.sleep(for: .milliseconds(250))
+        let status = self.status
+        let timer = DispatchSource.makeTimerSource(queue: Self.heartbeatQueue)
+        timer.schedule(deadline: .now(), repeating: .milliseconds(250))
+        timer.setEventHandler {
+            if ContinuousClock.now - started < bound { status.beat() }
         }
-        return await work.value
+        timer.resume()
+        defer { timer.cancel() }
+
+        return await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
     }
+
+    private static let heartbeatQueue = DispatchQueue(label: "harbor-keyless.heartbeat")
 
     /// Reads the configuration again. An invalid one is logged and the previous one kept.
     /// Returns true when the configuration changed.

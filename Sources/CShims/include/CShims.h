@@ -4,3 +4,4 @@
 #include "systemd_shims.h"
 #include "mhd_shims.h"
 #include "fs_shims.h"
+#include "malloc_shims.h"
