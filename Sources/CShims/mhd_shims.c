@@ -12,8 +12,8 @@ struct hk_mhd_server {
     void *context;
 };
 
-// The endpoint is read-only, so any request body is ignored and the answer is queued on the
-// first call for the request.
+// The endpoint is read-only, so any request body is ignored and the response is queued on
+// the first call for the request.
 static enum MHD_Result hk_access(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **request_context) {

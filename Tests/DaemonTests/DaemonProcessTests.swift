@@ -9,7 +9,13 @@ final class DaemonProcess {
     let logPath: String
     let configPath: String
 
-    init(extraArguments: [String] = ["--no-api"], environment: [String: String] = [:], registry: String = "harbor.example.com") throws {
+    init(
+        extraArguments: [String] = ["--no-api"],
+        environment: [String: String] = [:],
+        registry: String = "harbor.example.com",
+        restartPolicy: String = "never",
+        interval: String = "1s"
+    ) throws {
         node = try TemporaryNode()
         logPath = node.root + "/daemon.log"
         configPath = node.root + "/agent.yaml"
@@ -18,11 +24,13 @@ final class DaemonProcess {
 
         process.executableURL = URL(fileURLWithPath: buildDirectory + "/harbor-keyless")
         process.arguments = [
-            "run", "--host-root", node.root, "--config", configPath, "--restart", "never",
+            "run", "--host-root", node.root, "--config", configPath, "--restart", restartPolicy,
             "--plugin-binary", buildDirectory + "/credential-provider-harbor",
-            "--interval", "1s", "--listen", "127.0.0.1:0",
+            "--interval", interval, "--listen", "127.0.0.1:0",
         ] + extraArguments
-        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HARBOR_KEYLESS_") && $0.key != "NODE_NAME" && $0.key != "POD_NAMESPACE" }
+        var merged = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("HARBOR_KEYLESS_") && !["NODE_NAME", "POD_NAMESPACE", "DBUS_SYSTEM_BUS_ADDRESS"].contains($0.key)
+        }
         merged.merge(environment) { $1 }
         process.environment = merged
         process.standardError = FileHandle(forWritingAtPath: logPath)
@@ -74,93 +82,95 @@ final class DaemonProcess {
     }
 }
 
-@Suite("harbor-keyless run", .serialized)
-struct DaemonProcessTests {
-    @Test("SIGTERM stops it within two seconds")
-    func sigterm() throws {
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
+extension DaemonTests {
+    @Suite("harbor-keyless run", .serialized)
+    struct DaemonProcessTests {
+        @Test("SIGTERM stops it within two seconds")
+        func sigterm() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
 
-        let started = Date()
-        kill(daemon.process.processIdentifier, SIGTERM)
-        daemon.process.waitUntilExit()
-        #expect(Date().timeIntervalSince(started) < 2)
-        #expect(daemon.process.terminationStatus == 0)
-        #expect(daemon.log.contains("msg=\"stopped\" signal=15"))
-    }
+            let started = Date()
+            kill(daemon.process.processIdentifier, SIGTERM)
+            daemon.process.waitUntilExit()
+            #expect(Date().timeIntervalSince(started) < 2)
+            #expect(daemon.process.terminationStatus == 0)
+            #expect(daemon.log.contains("msg=\"stopped\" signal=15"))
+        }
 
-    @Test("SIGINT stops it too")
-    func sigint() throws {
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitForLog("msg=\"starting\""))
-        kill(daemon.process.processIdentifier, SIGINT)
-        daemon.process.waitUntilExit()
-        #expect(daemon.process.terminationStatus == 0)
-        #expect(daemon.log.contains("msg=\"stopped\" signal=2"))
-    }
+        @Test("SIGINT stops it too")
+        func sigint() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"starting\""))
+            kill(daemon.process.processIdentifier, SIGINT)
+            daemon.process.waitUntilExit()
+            #expect(daemon.process.terminationStatus == 0)
+            #expect(daemon.log.contains("msg=\"stopped\" signal=2"))
+        }
 
-    @Test("it installs the files and serves its status")
-    func installsAndServes() throws {
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"))
-        #expect(FileManager.default.fileExists(atPath: daemon.node.root + "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"))
-        #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
-        #expect(try daemon.get("/metrics").contains("harbor_keyless_node_ready 1"))
-    }
+        @Test("it installs the files and serves its status")
+        func installsAndServes() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"))
+            #expect(FileManager.default.fileExists(atPath: daemon.node.root + "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"))
+            #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
+            #expect(try daemon.get("/metrics").contains("harbor_keyless_node_ready 1"))
+        }
 
-    @Test("drift is repaired")
-    func repairsDrift() throws {
-        let daemon = try DaemonProcess()
-        let dropIn = daemon.node.root + "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
-        #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
-        let original = try String(contentsOfFile: dropIn, encoding: .utf8)
+        @Test("drift is repaired")
+        func repairsDrift() throws {
+            let daemon = try DaemonProcess()
+            let dropIn = daemon.node.root + "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
+            #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
+            let original = try String(contentsOfFile: dropIn, encoding: .utf8)
 
-        try FileManager.default.removeItem(atPath: dropIn)
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: dropIn), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        #expect(try String(contentsOfFile: dropIn, encoding: .utf8) == original)
-        #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml kind=\"k3s drop-in\" action=created", after: "check=host-files"))
-    }
+            try FileManager.default.removeItem(atPath: dropIn)
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: dropIn), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(try String(contentsOfFile: dropIn, encoding: .utf8) == original)
+            #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml kind=\"k3s drop-in\" action=created", after: "check=host-files"))
+        }
 
-    @Test("SIGHUP and file changes reload; invalid ones are rejected")
-    func reload() throws {
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitForLog("msg=\"check status changed\""))
+        @Test("SIGHUP and file changes reload; invalid ones are rejected")
+        func reload() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"check status changed\""))
 
-        kill(daemon.process.processIdentifier, SIGHUP)
-        #expect(daemon.waitForLog("msg=\"configuration unchanged\""))
+            kill(daemon.process.processIdentifier, SIGHUP)
+            #expect(daemon.waitForLog("msg=\"configuration unchanged\""))
 
-        try Data("registries:\n  - host: [broken\n".utf8).write(to: URL(fileURLWithPath: daemon.configPath))
-        #expect(daemon.waitForLog("msg=\"invalid configuration; keeping the previous one\""))
-        #expect(try daemon.get("/status").contains("\"registries\" : \"harbor.example.com\""))
-        #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
+            try Data("registries:\n  - host: [broken\n".utf8).write(to: URL(fileURLWithPath: daemon.configPath))
+            #expect(daemon.waitForLog("msg=\"invalid configuration; keeping the previous one\""))
+            #expect(try daemon.get("/status").contains("\"registries\" : \"harbor.example.com\""))
+            #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
 
-        try DaemonProcess.writeConfiguration(registry: "harbor2.example.com", to: daemon.configPath)
-        #expect(daemon.waitForLog("msg=\"reloaded configuration\" audiences=harbor2.example.com"))
-        #expect(daemon.waitForLog("msg=\"repaired file\" path=/var/lib/rancher/credentialprovider/config.yaml", after: "msg=\"reloaded configuration\""))
-        let providerConfig = try String(contentsOfFile: daemon.node.root + "/var/lib/rancher/credentialprovider/config.yaml", encoding: .utf8)
-        #expect(providerConfig.contains("harbor2.example.com"))
-    }
+            try DaemonProcess.writeConfiguration(registry: "harbor2.example.com", to: daemon.configPath)
+            #expect(daemon.waitForLog("msg=\"reloaded configuration\" audiences=harbor2.example.com"))
+            #expect(daemon.waitForLog("msg=\"repaired file\" path=/var/lib/rancher/credentialprovider/config.yaml", after: "msg=\"reloaded configuration\""))
+            let providerConfig = try String(contentsOfFile: daemon.node.root + "/var/lib/rancher/credentialprovider/config.yaml", encoding: .utf8)
+            #expect(providerConfig.contains("harbor2.example.com"))
+        }
 
-    @Test("it reports the node condition through the API")
-    func reportsCondition() async throws {
-        let standIn = try APIStandIn()
-        let kubeconfig = try writeKubeconfig(standIn)
-        defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
-        let daemon = try DaemonProcess(extraArguments: ["--kubeconfig", kubeconfig, "--node-name", "node-a", "--namespace", "harbor-keyless"])
-        #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a status=True reason=ChecksPassed"))
+        @Test("it reports the node condition through the API")
+        func reportsCondition() async throws {
+            let standIn = try APIStandIn()
+            let kubeconfig = try writeKubeconfig(standIn)
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            let daemon = try DaemonProcess(extraArguments: ["--kubeconfig", kubeconfig, "--node-name", "node-a", "--namespace", "harbor-keyless"])
+            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a status=True reason=ChecksPassed"))
 
-        let condition = try await standIn.adminClient().node("node-a").condition("HarborCredentialProviderReady")
-        #expect(condition?.status == "True")
-        // Later cycles write nothing until the heartbeat is due.
-        try await Task.sleep(for: .milliseconds(2500))
-        #expect(standIn.count(method: "PATCH", pathPrefix: "/api/v1/nodes/node-a/status") == 1)
-        let agentReads = standIn.requests(path: "/api/v1/nodes/node-a").filter { ($0["identity"] as? String)?.hasPrefix("system:serviceaccount:") == true }
-        #expect(agentReads.count == 1)
+            let condition = try await standIn.adminClient().node("node-a").condition("HarborCredentialProviderReady")
+            #expect(condition?.status == "True")
+            // Later cycles write nothing until the heartbeat is due.
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(standIn.count(method: "PATCH", pathPrefix: "/api/v1/nodes/node-a/status") == 1)
+            let agentReads = standIn.requests(path: "/api/v1/nodes/node-a").filter { ($0["identity"] as? String)?.hasPrefix("system:serviceaccount:") == true }
+            #expect(agentReads.count == 1)
+        }
     }
 }
 
-/// A kubeconfig with the agent's service account token for the stand-in.
+/// Writes a kubeconfig with the agent's service account token for the stand-in.
 func writeKubeconfig(_ standIn: APIStandIn) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubeconfig-\(UUID().uuidString)").path
     let text = """

@@ -18,11 +18,9 @@ def seconds(text):
 
 
 def main():
-    work, agents, start, stop, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    work, agents, start, stop, stagger = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     interval, heartbeat, api_check = (seconds(x) for x in sys.argv[6:9])
 
-    # The log has no time stamps, so the warm-up is cut by order: the first request of each
-    # kind per node is the start-up (first GET, first PATCH, first Event).
     entries = [json.loads(line) for line in open(work + "/requests.jsonl")]
     kinds = collections.Counter()
     written = collections.Counter()
@@ -50,10 +48,11 @@ def main():
     for kind, count in sorted(kinds.items()):
         print("  %-22s %6d requests, %9d bytes sent by agents, %9d bytes returned" % (kind, count, written[kind], received[kind]))
 
-    # Steady state: one start-up GET node, PATCH and Event per agent are left out.
+    # Steady state: the start-up GET, PATCH and Event of each agent are left out, and the
+    # time counts from the last agent's start, so the rates slightly overstate the steady state.
     steady_patch = max(kinds["PATCH nodes/status"] - agents, 0)
     steady_get = max(kinds["GET node"] - agents, 0)
-    steady_hours = (duration - warmup) / 3600
+    steady_hours = (duration - stagger) / 3600
     patch_rate = steady_patch / agents / steady_hours
     get_rate = steady_get / agents / steady_hours
     patch_bytes = written["PATCH nodes/status"] / max(kinds["PATCH nodes/status"], 1)

@@ -6,8 +6,7 @@
 #
 # Usage: bench/fleet/run.sh [AGENTS] [SECONDS]
 # Environment: BIN (directory with harbor-keyless and credential-provider-harbor; default the
-# release build), INTERVAL (5s), HEARTBEAT (60s), API_CHECK (60s), WARMUP (60, seconds left
-# out of the steady-state rates).
+# release build), INTERVAL (5s), HEARTBEAT (60s), API_CHECK (60s).
 set -euo pipefail
 
 AGENTS=${1:-200}
@@ -15,7 +14,6 @@ SECONDS_TO_RUN=${2:-240}
 INTERVAL=${INTERVAL:-5s}
 HEARTBEAT=${HEARTBEAT:-60s}
 API_CHECK=${API_CHECK:-60s}
-WARMUP=${WARMUP:-60}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${BIN:-$REPO/.build/release}
 WORK=$(mktemp -d /tmp/hk-fleet.XXXXXX)
@@ -84,11 +82,11 @@ for i in $(seq 0 $((AGENTS - 1))); do
     echo $! > "$WORK/pids/node-$i"
     sleep 0.02
 done
-echo "started $AGENTS agents in $(( $(date +%s) - START )) s; running ${SECONDS_TO_RUN} s"
+STAGGER=$(( $(date +%s) - START ))
+echo "started $AGENTS agents in $STAGGER s; running ${SECONDS_TO_RUN} s"
 sleep "$SECONDS_TO_RUN"
 
 # 3. Resident memory now, then stop every agent and read its stop line.
-grep -h VmRSS /proc/$(cat "$WORK/pids/node-0")/status > /dev/null 2>&1 || true
 for pidfile in "$WORK"/pids/*; do
     pid=$(cat "$pidfile")
     awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null >> "$WORK/rss-kib.txt" || true
@@ -101,4 +99,4 @@ for pidfile in "$WORK"/pids/*; do
 done
 rm -f "$WORK"/pids/*
 
-python3 "$REPO/bench/fleet/analyze.py" "$WORK" "$AGENTS" "$START" "$STOP" "$WARMUP" "$INTERVAL" "$HEARTBEAT" "$API_CHECK"
+python3 "$REPO/bench/fleet/analyze.py" "$WORK" "$AGENTS" "$START" "$STOP" "$STAGGER" "$INTERVAL" "$HEARTBEAT" "$API_CHECK"

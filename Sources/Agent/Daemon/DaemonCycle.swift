@@ -51,7 +51,9 @@ actor DaemonCycle {
             leaseSettings.slots = settings.maxConcurrentRestarts
             leaseSettings.leaseDuration = settings.leaseDuration
             leaseSettings.waitTimeout = settings.leaseWait
-            permit = LeaseRestartPermit(client: api.client, settings: leaseSettings, isControlPlane: false, logger: logger)
+            // Until the Node's labels are read, the node counts as control-plane, so a restart
+            // also waits for the shared control-plane Lease.
+            permit = LeaseRestartPermit(client: api.client, settings: leaseSettings, isControlPlane: true, logger: logger)
         } else {
             reporter = nil
             permit = nil
@@ -68,15 +70,20 @@ actor DaemonCycle {
     func run() async -> Bool {
         let started = ContinuousClock.now
 
-        // 1. Repair the host files; the Installer restarts k3s when the files need it.
-        let reconcile = await reconcile()
-
-        // 2. Local checks every cycle; API checks when due or after a change.
-        var outcomes = [reconcile.outcome]
-        outcomes += await checks.run(.local, configuration: configuration)
+        // 1. Read the Node when the API checks are due, so a restart below knows whether
+        //    this is a control-plane node.
         var apiFailed = false
         if let api, apiCheckDue() {
             apiFailed = !(await refreshNode(api))
+        }
+
+        // 2. Repair the host files; the Installer restarts k3s when the files need it.
+        let reconcile = await reconcile()
+
+        // 3. Local checks every cycle; API checks when due or after a change.
+        var outcomes = [reconcile.outcome]
+        outcomes += await checks.run(.local, configuration: configuration)
+        if api != nil, apiCheckDue() {
             apiOutcomes = await checks.run(.api, configuration: configuration)
             lastAPICheck = .now
             changedSinceAPICheck = false
@@ -85,7 +92,7 @@ actor DaemonCycle {
         outcomes += apiOutcomes
         logStatusChanges(outcomes)
 
-        // 3. Readiness from the results, then the reports.
+        // 4. Readiness from the results, then the reports.
         let readiness = NodeReadiness.evaluate(checks: outcomes, rejection: reconcile.rejection)
         let restartState = readRestartState()
         let duration = (ContinuousClock.now - started).seconds
@@ -205,7 +212,7 @@ actor DaemonCycle {
         }
     }
 
-    /// The recorded rejection of the configuration now in effect, if k3s rejected it before.
+    /// Returns the recorded rejection of the configuration now in effect, if k3s rejected it before.
     private func rejectionOfCurrentConfiguration(_ installer: Installer) -> String? {
         guard let plan = try? installer.plan(), let state = loadState(), state.rejectedConfigs.contains(plan.configurationDigest) else { return nil }
         if let last = state.lastRejection, last.digest == plan.configurationDigest {

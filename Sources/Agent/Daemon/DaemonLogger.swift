@@ -60,7 +60,7 @@ public final class DaemonLogger: Sendable {
         sink(body + (suppressed > 0 ? " suppressed=\(suppressed)" : "") + "\n")
     }
 
-    /// Quotes a value when it is empty or holds a space, quote, equals sign or control
+    /// Quotes a value when it is empty or contains a space, quote, equals sign or control
     /// character, escaping quotes, backslashes and newlines so the event stays on one line.
     static func formatted(_ value: String) -> String {
         let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }

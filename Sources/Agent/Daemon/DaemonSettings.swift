@@ -17,7 +17,7 @@ public struct DaemonSettings: Sendable {
     public var leaseDuration: Duration = .seconds(600)
     /// How long a restart waits for a free Lease before it stays pending until a later cycle.
     public var leaseWait: Duration = .seconds(600)
-    /// Longest wait on the current step before SIGTERM or SIGINT abandons it.
+    /// Maximum wait for the current step after SIGTERM or SIGINT, before the daemon abandons it.
     public var stopGrace: Duration = .milliseconds(1500)
     /// Shortest delay before a failed cycle is tried again; it doubles per failure, up to
     /// `interval`.

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Synchronization
 
-/// What the daemon last observed, shared between its loop and the HTTP endpoint's thread.
+/// The daemon's latest observations, shared between its loop and the HTTP endpoint's thread.
 public final class DaemonStatus: Sendable {
     /// One consistent copy of the daemon's observations.
     public struct Snapshot: Sendable, Codable {
@@ -100,7 +100,7 @@ extension DaemonStatus.Snapshot {
         return text
     }
 
-    /// The JSON status page.
+    /// Encodes the JSON status page.
     public func statusJSON() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

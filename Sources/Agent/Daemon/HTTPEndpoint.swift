@@ -19,14 +19,14 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Limits that keep the endpoint answering while malformed or slow clients connect.
+/// Limits that keep the endpoint responsive while malformed or slow clients connect.
 public struct HTTPLimits: Sendable {
     /// A connection idle this long is closed, which ends a slowloris client.
     public var connectionTimeoutSeconds: UInt32 = 10
     public var maxConnections: UInt32 = 64
     public var maxConnectionsPerIP: UInt32 = 16
     /// Memory per connection, which bounds the request line and headers; libmicrohttpd
-    /// answers a larger header with 431.
+    /// rejects a larger header with 431.
     public var connectionMemoryBytes: Int = 16 * 1024
 
     public init() {}

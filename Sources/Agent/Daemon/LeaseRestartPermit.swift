@@ -3,10 +3,10 @@ import Synchronization
 internal import KubeAPI
 
 /// Limits restarts of k3s across the cluster with coordination.k8s.io/v1 Leases in the
-/// agent's namespace: a node restarts only while it holds one of `slots` Leases named
-/// `harbor-keyless-restart-<i>`, and a control-plane node must also hold the shared Lease
+/// agent's namespace. A node restarts only while it holds one of `slots` Leases named
+/// `harbor-keyless-restart-<i>`. A control-plane node must also hold the shared Lease
 /// `harbor-keyless-restart-control-plane`, so two control-plane nodes never restart
-/// together (etcd keeps quorum). A held Lease is renewed until release; a Lease whose
+/// together and etcd keeps quorum. A held Lease is renewed until release; a Lease whose
 /// renewTime + leaseDurationSeconds lies in the past is taken over.
 ///
 /// An identity that may not use Leases in that namespace (the kubelet's `system:node:<name>`

@@ -16,8 +16,8 @@ public struct CheckOutcome: Sendable, Equatable, Codable {
     }
 }
 
-/// Which checks a cycle runs: the local ones every interval, the ones that call the API
-/// server less often, because each is a request per node.
+/// Scope of the checks a cycle runs: the local ones every interval, and the ones that call
+/// the API server less often, because each is a request per node.
 public enum CheckScope: String, Sendable {
     case local, api
 }

@@ -18,18 +18,18 @@ public enum DaemonSignal: Sendable, Equatable {
 public func daemonSignals() -> AsyncStream<DaemonSignal> {
     let queue = DispatchQueue(label: "harbor-keyless.signals")
     let (stream, continuation) = AsyncStream<DaemonSignal>.makeStream()
-    let wanted: [(Int32, DaemonSignal)] = [(SIGTERM, .terminate(SIGTERM)), (SIGINT, .terminate(SIGINT)), (SIGHUP, .reload)]
+    let handled: [(Int32, DaemonSignal)] = [(SIGTERM, .terminate(SIGTERM)), (SIGINT, .terminate(SIGINT)), (SIGHUP, .reload)]
 
     var sources: [any DispatchSourceSignal] = []
-    for (number, event) in wanted {
+    for (number, event) in handled {
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
         source.setEventHandler { continuation.yield(event) }
         source.resume()
         sources.append(source)
     }
-    let kept = SignalSources(sources)
-    continuation.onTermination = { _ in kept.cancel() }
+    let retained = SignalSources(sources)
+    continuation.onTermination = { _ in retained.cancel() }
     return stream
 }
 

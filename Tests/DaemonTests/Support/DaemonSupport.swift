@@ -1,7 +1,13 @@
 import Foundation
 import KubeAPI
 import Synchronization
+import Testing
 @testable import Agent
+
+/// Every suite of this target, run one test at a time. The daemon's loop and the stand-ins
+/// are timing-sensitive, and tests that block their thread (raw sockets, polling a log)
+/// would otherwise starve the task pool that the daemon under test shares with them.
+@Suite(.serialized) struct DaemonTests {}
 
 /// Collects the daemon's log lines in memory.
 final class LogCapture: Sendable {
@@ -26,12 +32,16 @@ extension APIStandIn {
     /// The agent's service account identity, which RBAC allows to use Leases in namespace
     /// harbor-keyless.
     func agentClient() -> KubeClient {
-        client(credentials(token: APIStandIn.agentToken))
+        client(credentials(token: APIStandIn.agentToken), Self.patientOptions)
     }
 
     func adminClient() -> KubeClient {
-        client(credentials(client: "admin"))
+        client(credentials(client: "admin"), Self.patientOptions)
     }
+
+    /// A request timeout long enough for a loaded machine, so a slow answer is not retried
+    /// and counted twice in the request log.
+    static let patientOptions = KubeClientOptions(connectTimeout: 5, requestTimeout: 30, maxAttempts: 3, retryBaseDelay: 0.05, retryMaxDelay: 0.2)
 
     /// Completed requests with this method whose path starts with `prefix`.
     func count(method: String, pathPrefix prefix: String, status: Int? = nil) -> Int {
