@@ -4,14 +4,14 @@ import Synchronization
 import Testing
 @testable import Agent
 
-/// Restart Leases against the kube-apiserver stand-in (Tests/apistandin), which keeps Leases
-/// with resourceVersions and answers 409 on a stale write, like the real API server.
 /// Times during which a test agent held its restart permit.
 final class Intervals: Sendable {
     let list = Mutex<[(start: Date, end: Date)]>([])
 }
 
 extension DaemonTests {
+    /// Restart Leases against the kube-apiserver stand-in (Tests/apistandin), which keeps
+    /// Leases with resourceVersions and returns 409 on a stale write, like the real API server.
     @Suite("Restart Leases")
     struct RestartLeaseTests {
         @Test("one holder at a time for one slot")

@@ -29,8 +29,8 @@ final class LogCapture: Sendable {
 }
 
 extension APIStandIn {
-    /// The agent's service account identity, which RBAC allows to use Leases in namespace
-    /// harbor-keyless.
+    /// Returns a client with the agent's service account identity, which RBAC allows to use
+    /// Leases in namespace harbor-keyless.
     func agentClient() -> KubeClient {
         client(credentials(token: APIStandIn.agentToken), Self.patientOptions)
     }
@@ -39,7 +39,7 @@ extension APIStandIn {
         client(credentials(client: "admin"), Self.patientOptions)
     }
 
-    /// A request timeout long enough for a loaded machine, so a slow answer is not retried
+    /// A request timeout long enough for a loaded machine, so a slow response is not retried
     /// and counted twice in the request log.
     static let patientOptions = KubeClientOptions(connectTimeout: 5, requestTimeout: 30, maxAttempts: 3, retryBaseDelay: 0.05, retryMaxDelay: 0.2)
 
