@@ -66,6 +66,10 @@ struct IdentityTests {
         let created = try await client.createEvent(namespace: "default", event: event)
         #expect(created.metadata.name?.hasPrefix("node-a.") == true)
         #expect(created.involvedObject.kind == "Node")
+
+        // Node events belong in "default": the API rejects them in another namespace.
+        let misplaced = await apiError { try await client.createEvent(namespace: "kube-system", event: event) }
+        #expect(misplaced?.description.contains("involvedObject.namespace: Invalid value: \"\": not allowed for node") == true)
     }
 
     @Test("node reviews access for the node audience")

@@ -47,7 +47,8 @@ CONFIG keys (all optional):
   metrics         text for GET /metrics
   jwks            body of /openid/v1/jwks; issuer for /.well-known/openid-configuration
   issuer
-  requestLog      path of a JSON-lines log: identity, method, path, status, bytes
+  requestLog      path of a JSON-lines log: identity, method, path, status, bytes (response
+                  body), requestBytes, durationMs
 """
 
 import argparse
@@ -556,7 +557,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ConnectionError, OSError):
             pass
         self.state.log({"identity": identity.user if identity else None, "method": self.command,
-                        "path": self.path, "status": code, "bytes": len(data)})
+                        "path": self.path, "status": code, "bytes": len(data),
+                        "requestBytes": getattr(self, "request_bytes", 0),
+                        "durationMs": round((time.monotonic() - getattr(self, "started", time.monotonic())) * 1000, 1)})
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -587,9 +590,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return Identity("system:anonymous", ["system:unauthenticated"]), None
 
     def dispatch(self, method):
+        self.started = time.monotonic()
         path = self.path.split("?", 1)[0]
         identity, failure = self.authenticate()
         body = self.read_body()
+        self.request_bytes = len(body)
         if failure is not None:
             return self.send(401, failure, None)
 
@@ -699,8 +704,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                       {"kind": "Event", "causes": [{"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}]}), identity)
                 if meta.get("namespace", namespace) != namespace:
                     return self.send(400, status_body(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"), identity)
-                if not event.get("involvedObject"):
-                    return self.send(422, status_body(422, "Invalid", 'Event "%s" is invalid: involvedObject.namespace: Invalid value: "": does not match event.namespace' % meta["name"], {"name": meta["name"], "kind": "Event"}), identity)
+                # Events about a Node or PersistentVolume must be in "" or "default"; any other
+                # event must be in its object's namespace (kubernetes ValidateEvent,
+                # pkg/api/validation/events.go).
+                involved = event.get("involvedObject") or {}
+                involved_namespace = involved.get("namespace") or ""
+                if involved.get("kind") in ("Node", "PersistentVolume"):
+                    problem = "not allowed for node" if namespace not in ("", "default") else None
+                else:
+                    problem = "does not match involvedObject" if namespace != involved_namespace else None
+                if problem:
+                    return self.send(422, status_body(422, "Invalid", 'Event %s is invalid: involvedObject.namespace: Invalid value: %s: %s'
+                                                      % (json.dumps(meta["name"]), json.dumps(involved_namespace), problem),
+                                                      {"name": meta["name"], "kind": "Event", "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: %s: %s" % (json.dumps(involved_namespace), problem), "field": "involvedObject.namespace"}]}), identity)
                 if (namespace, meta["name"]) in self.state.events:
                     return self.send(409, already_exists_status("events", "", meta["name"]), identity)
                 meta.update({"namespace": namespace, "uid": str(uuid.uuid4()),
