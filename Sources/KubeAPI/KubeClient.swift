@@ -26,8 +26,9 @@ public final class KubeClient: Sendable {
         return KubeClient(credentials: kubelet, options: options)
     }
 
-    /// Sends `request`, retrying a retryable one on connection failures, 5xx and 429, and
-    /// turns any status of 400 or more into a `KubeAPIError`.
+    /// Sends `request` and turns any status of 400 or more into a `KubeAPIError`. Any request
+    /// is retried when the connection failed before it was sent. A retryable one is also
+    /// retried on a broken connection, 5xx and 429.
     public func send(_ request: KubeRequest) async throws(KubeAPIError) -> KubeResponse {
         let description = RequestDescription(server: credentials.server, method: request.method, path: request.path)
         var attempt = 1
@@ -43,8 +44,9 @@ public final class KubeClient: Sendable {
                     throw error
                 }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: response.retryAfter)
-            case .failure(let error, let transient):
-                guard request.retryable, transient, attempt < options.maxAttempts else { throw error }
+            case .failure(let error, let kind):
+                let mayRetry = kind == .notSent || (kind == .transient && request.retryable)
+                guard mayRetry, attempt < options.maxAttempts else { throw error }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: nil)
             }
             attempt += 1

@@ -97,6 +97,15 @@ struct FailureTests {
         #expect(error?.curlCode == 7)
         #expect(error?.description.contains("GET https://127.0.0.1:\(port)/version") == true)
         #expect(error?.description.contains("Check that the API server is running") == true)
+
+        // Nothing reached a server, so even a call that is never retried after a response
+        // (event creation) is tried again: three attempts take at least the two backoffs.
+        let event = CoreEvent.aboutNode("node-a", uid: nil, type: "Normal", reason: "R", message: "m", component: "harbor-keyless", time: KubeTime.rfc3339(Date()))
+        let options = KubeClientOptions(connectTimeout: 1, requestTimeout: 2, maxAttempts: 3, retryBaseDelay: 0.2, retryMaxDelay: 1)
+        let started = Date()
+        let eventError = await apiError { try await KubeClient(credentials: credentials, options: options).createEvent(namespace: "default", event: event) }
+        #expect(eventError?.curlCode == 7)
+        #expect(Date().timeIntervalSince(started) >= 0.45)
     }
 
     @Test("server certificate from another CA is rejected")
