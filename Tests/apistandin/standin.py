@@ -552,6 +552,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = body.encode()
         else:
             data = body
+        # Log before sending, so a client that has the response also finds its log entry.
+        self.state.log({"identity": identity.user if identity else None, "method": self.command,
+                        "path": self.path, "status": code, "bytes": len(data),
+                        "requestBytes": getattr(self, "request_bytes", 0),
+                        "durationMs": round((time.monotonic() - getattr(self, "started", time.monotonic())) * 1000, 1)})
         try:
             self.send_response(code)
             self.send_header("Content-Type", content_type)
@@ -563,10 +568,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (ConnectionError, OSError):
             pass
-        self.state.log({"identity": identity.user if identity else None, "method": self.command,
-                        "path": self.path, "status": code, "bytes": len(data),
-                        "requestBytes": getattr(self, "request_bytes", 0),
-                        "durationMs": round((time.monotonic() - getattr(self, "started", time.monotonic())) * 1000, 1)})
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
