@@ -43,6 +43,41 @@ struct CredentialSourceTests {
         #expect(try credentials.nodeName(environment: [:]) == nil)
     }
 
+    @Test("kubeconfig tokenFile is re-read and tls-server-name verified")
+    func kubeconfigTokenFileAndServerName() async throws {
+        let standIn = try APIStandIn(["serverNames": ["kubernetes.default.svc.cluster.local"]])
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: standIn.caFile, toPath: "\(directory)/ca.crt")
+        try APIStandIn.otherToken.write(toFile: "\(directory)/token", atomically: true, encoding: .utf8)
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: standin
+              cluster:
+                server: \(standIn.server)
+                certificate-authority: ca.crt
+                tls-server-name: kubernetes.default.svc.cluster.local
+            contexts:
+            - name: agent
+              context: {cluster: standin, user: agent}
+            current-context: agent
+            users:
+            - name: agent
+              user:
+                tokenFile: token
+            """.write(toFile: "\(directory)/config", atomically: true, encoding: .utf8)
+
+        // The serving certificate names only kubernetes.default.svc.cluster.local, so the
+        // call succeeds only when that name is verified in place of 127.0.0.1.
+        let client = KubeClient(credentials: try KubeconfigLoader.load(path: "\(directory)/config"))
+        let before = await apiError { try await client.node("node-a") }
+        #expect(before?.forbiddenPermission?.message.contains("system:serviceaccount:default:other") == true)
+        try APIStandIn.agentToken.write(toFile: "\(directory)/token", atomically: true, encoding: .utf8)
+        #expect(try await client.node("node-a").metadata.name == "node-a")
+    }
+
     @Test("kubelet kubeconfig under a host root gives the node identity and name")
     func kubeletKubeconfig() async throws {
         let standIn = try standIn
