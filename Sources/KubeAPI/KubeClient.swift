@@ -69,8 +69,9 @@ public final class KubeClient: Sendable {
         }
     }
 
-    /// The secrets a server might echo into an error message: tokens in the request body and
-    /// an inline bearer token. A token file is not listed, because servers do not echo headers.
+    /// Lists the secrets a server might echo into an error message: tokens in the request body
+    /// and an inline bearer token. A token file is not read here, because servers do not echo
+    /// request headers.
     private func secrets(of request: KubeRequest) -> [String] {
         guard case .value(let token) = credentials.token else { return request.secrets }
         return request.secrets + [token.secret]

@@ -101,10 +101,15 @@ struct IdentityTests {
         let other = Lease(metadata: ObjectMeta(name: "harbor-keyless-restart"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 40))
         let elsewhere = await apiError { try await client.createLease(namespace: "harbor-keyless", lease: other) }
         #expect(elsewhere?.forbiddenPermission?.verb == "create")
-        #expect(elsewhere?.forbiddenPermission?.message == "leases.coordination.k8s.io \"harbor-keyless-restart\" is forbidden: can only access leases in the \"kube-node-lease\" system namespace")
+        #expect(elsewhere?.forbiddenPermission?.message == "leases.coordination.k8s.io is forbidden: User \"system:node:node-a\" cannot create resource \"leases\" in API group \"coordination.k8s.io\" in the namespace \"harbor-keyless\": can only access leases in the \"kube-node-lease\" system namespace")
 
+        // NodeRestriction checks the new object's name at admission.
         let notOwn = await apiError { try await client.createLease(namespace: "kube-node-lease", lease: other) }
-        #expect(notOwn?.forbiddenPermission?.message.contains("can only access node lease with the same name as the requesting node") == true)
+        #expect(notOwn?.forbiddenPermission?.message == "leases.coordination.k8s.io \"harbor-keyless-restart\" is forbidden: can only access node lease with the same name as the requesting node")
+
+        // The Node authorizer denies reading another node's Lease too.
+        let otherLease = await apiError { try await client.lease(namespace: "kube-node-lease", name: "node-b") }
+        #expect(otherLease?.forbiddenPermission?.message == "leases.coordination.k8s.io \"node-b\" is forbidden: User \"system:node:node-a\" cannot get resource \"leases\" in API group \"coordination.k8s.io\" in the namespace \"kube-node-lease\": can only access node lease with the same name as the requesting node")
     }
 
     @Test("node may not read /metrics or the JWKS")

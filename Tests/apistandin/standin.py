@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """A stand-in for kube-apiserver (and, with role "kubelet", for the kubelet's HTTPS port).
 
-No kube-apiserver or k3s binary can run on the test machines, so this server responds to the
-few calls harbor-keyless makes with the JSON shapes of the real API (metav1.Status error
-bodies, /version, Node, Lease, SubjectAccessReview, TokenReview, TokenRequest), and
-authorizes each request the way a k3s API server does with `--authorization-mode=Node,RBAC`
+No kube-apiserver or k3s binary can run on the test machines. This server responds to the few
+calls harbor-keyless makes with the JSON shapes of the real API (metav1.Status error bodies,
+/version, Node, Lease, SubjectAccessReview, TokenReview, TokenRequest). It authorizes each
+request the way a k3s API server does with `--authorization-mode=Node,RBAC`
 and the NodeRestriction admission plugin:
 
 - group system:masters may do everything;
 - a node (user system:node:NAME, group system:nodes) may get only its own Node, patch only
-  its own nodes/status, create SubjectAccessReviews, TokenReviews and core/v1 Events, read
-  Leases, and write only its own Lease in kube-node-lease (kubernetes
-  plugin/pkg/auth/authorizer/node and plugin/pkg/admission/noderestriction);
+  its own nodes/status, create SubjectAccessReviews, TokenReviews and core/v1 Events, and
+  use only its own Lease in kube-node-lease (kubernetes plugin/pkg/auth/authorizer/node and
+  plugin/pkg/admission/noderestriction), plus what RBAC bindings grant system:nodes;
 - everyone else gets what the configured RBAC bindings allow, plus the discovery paths that
   the bootstrap ClusterRoles system:public-info-viewer and system:discovery open to all, and
   the OIDC discovery paths that system:service-account-issuer-discovery opens to service
@@ -315,52 +315,70 @@ class Authorizer:
         self.bindings = bindings
 
     def authorize(self, identity, attrs):
-        """Return (allowed, reason, admission_message): reason as a SubjectAccessReview shows
-        it; admission_message set when NodeRestriction rejects an authorized request."""
+        """Return (allowed, reason, admission_message). The reason is what a
+        SubjectAccessReview shows, and what a 403 message ends with. admission_message is
+        set when NodeRestriction rejects a request that authorization allowed."""
         if "system:masters" in identity.groups:
             return True, "", None
+        node_reason = ""
         node = identity.node_name()
         if node is not None:
-            decision = self.node_decision(node, attrs)
-            if decision is not None:
-                return decision
-        return self.rbac(identity, attrs)
+            allowed, detail = self.node_decision(node, attrs)
+            if allowed:
+                return True, "", detail
+            node_reason = detail
+        allowed, reason, _ = self.rbac(identity, attrs)
+        if allowed:
+            return True, reason, None
+        return False, node_reason, None
 
     def node_decision(self, node, attrs):
+        """The Node authorizer for the resources harbor-keyless uses (kubernetes
+        plugin/pkg/auth/authorizer/node/node_authorizer.go): (True, admission_message) to
+        allow, or (False, reason) for no opinion, after which RBAC decides. Resources it does
+        not subdivide are checked against the bootstrap NodeRules."""
         if attrs.get("path") is not None:
-            return None
+            return False, ""
         resource, group, verb, name = attrs["resource"], attrs["group"], attrs["verb"], attrs.get("name")
         sub = attrs.get("subresource") or ""
-        if group == "" and resource == "nodes" and sub == "":
-            if verb == "get":
+        if group == "" and resource == "nodes":
+            if sub == "" and verb in ("get", "list", "watch"):
                 if name == node:
-                    return True, "", None
-                return False, "node '%s' cannot read '%s', only its own Node object" % (node, name), None
-            if verb in ("list", "watch"):
-                return False, "node '%s' cannot read all nodes, only its own Node object" % node, None
-            return None
-        if group == "" and resource == "nodes" and sub == "status" and verb in ("patch", "update"):
-            if name != node:
-                return True, "", 'node "%s" is not allowed to modify node "%s"' % (node, name)
-            return True, "", None
-        if group == "authorization.k8s.io" and resource == "subjectaccessreviews" and verb == "create":
-            return True, "", None
-        if group == "authentication.k8s.io" and resource == "tokenreviews" and verb == "create":
-            return True, "", None
-        if group == "" and resource == "events" and verb in ("create", "update", "patch"):
-            return True, "", None
+                    return True, None
+                if not name:
+                    return False, "node '%s' cannot read all nodes, only its own Node object" % node
+                return False, "node '%s' cannot read '%s', only its own Node object" % (node, name)
+            if sub == "" and verb in ("create", "update", "patch"):
+                return True, None if name in (None, node) else 'node "%s" is not allowed to modify node "%s"' % (node, name)
+            if sub == "status" and verb in ("update", "patch"):
+                return True, None if name == node else 'node "%s" is not allowed to modify node "%s"' % (node, name)
+            return False, ""
         if group == "coordination.k8s.io" and resource == "leases":
-            if verb in ("get", "list", "watch"):
-                return True, "", None
-            if verb in ("create", "update", "patch", "delete"):
-                if attrs.get("namespace") != NODE_LEASE_NAMESPACE:
-                    return True, "", 'can only access leases in the "%s" system namespace' % NODE_LEASE_NAMESPACE
-                if name is not None and name != node:
-                    return True, "", "can only access node lease with the same name as the requesting node"
-                return True, "", None
-        if group == "" and resource == "serviceaccounts" and sub == "token":
-            return False, "no relationship found between node '%s' and this object" % node, None
-        return None
+            if verb not in ("get", "create", "update", "patch", "delete"):
+                return False, "can only get, create, update, patch, or delete a node lease"
+            if attrs.get("namespace") != NODE_LEASE_NAMESPACE:
+                return False, 'can only access leases in the "%s" system namespace' % NODE_LEASE_NAMESPACE
+            if verb != "create" and name != node:
+                return False, "can only access node lease with the same name as the requesting node"
+            # NodeRestriction checks the name on create, from the new object.
+            if verb == "create" and name is not None and name != node:
+                return True, "can only access node lease with the same name as the requesting node"
+            return True, None
+        if group == "" and resource == "serviceaccounts":
+            if verb != "create" or sub != "token" or not name:
+                return False, "can only create tokens for individual service accounts"
+            # The stand-in tracks no pods, so no service account is related to a node.
+            return False, "no relationship found between node '%s' and this object" % node
+        node_rules = [
+            ("authentication.k8s.io", "tokenreviews", ("create",)),
+            ("authorization.k8s.io", "subjectaccessreviews", ("create",)),
+            ("authorization.k8s.io", "localsubjectaccessreviews", ("create",)),
+            ("", "events", ("create", "update", "patch")),
+        ]
+        for rule_group, rule_resource, verbs in node_rules:
+            if group == rule_group and resource == rule_resource and sub == "" and verb in verbs:
+                return True, None
+        return False, ""
 
     def rbac(self, identity, attrs):
         path = attrs.get("path")

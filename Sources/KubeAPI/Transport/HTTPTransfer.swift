@@ -14,7 +14,7 @@ struct HTTPTransfer {
         case failure(KubeAPIError, FailureKind)
     }
 
-    /// How a failed transfer may be retried.
+    /// Retry class of a failed transfer.
     enum FailureKind {
         /// Retrying cannot help, for example a rejected certificate.
         case permanent
