@@ -5,7 +5,7 @@
 /// The API version this plugin speaks; the only one that carries `serviceAccountToken`.
 public let credentialProviderAPIVersion = "credentialprovider.kubelet.k8s.io/v1"
 
-/// What the kubelet writes to the plugin's standard input.
+/// The request the kubelet writes to the plugin's standard input.
 public struct CredentialProviderRequest: Codable, Equatable, Sendable {
     public var apiVersion: String?
     public var kind: String?
@@ -28,13 +28,13 @@ public struct CredentialProviderRequest: Codable, Equatable, Sendable {
     }
 }
 
-/// What the plugin writes to standard output.
+/// The response the plugin writes to standard output.
 public struct CredentialProviderResponse: Codable, Equatable, Sendable {
     public var apiVersion: String
     public var kind: String
     /// Required; the kubelet drops a response with any other value.
     public var cacheKeyType: CacheKeyType
-    /// Go duration string; "0s" tells the kubelet not to cache, absent means its default.
+    /// Go duration string. "0s" disables caching, and an absent value means the provider's `defaultCacheDuration`.
     public var cacheDuration: String?
     /// Credentials per match pattern; the kubelet re-checks each key against the image.
     public var auth: [String: AuthConfig]

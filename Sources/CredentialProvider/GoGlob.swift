@@ -1,7 +1,7 @@
-// Shell-style patterns with the syntax and meaning of Go's `path/filepath.Match` on Linux,
-// which the kubelet applies to each dot-separated part of a `matchImages` host:
-// `*` matches any run of non-"/" characters, `?` one non-"/" character, `[...]` a class
-// (ranges `a-z`, negation `[^...]`), `\` quotes the next character. Since Go 1.16 a
+// Shell-style patterns with the syntax and meaning of Go's `path/filepath.Match` on Linux.
+// The kubelet applies them to each dot-separated part of a `matchImages` host.
+// `*` matches any run of non-"/" characters, `?` one non-"/" character, and `[...]` a class
+// (ranges `a-z`, negation `[^...]`), while `\` quotes the next character. Since Go 1.16 a
 // malformed pattern never matches (Match returns ErrBadPattern), which this type keeps by
 // rejecting the whole pattern up front.
 
@@ -34,37 +34,40 @@ struct GoGlob: Sendable {
         tokens = try Self.tokenize(Array(pattern.unicodeScalars))
     }
 
-    /// Whether `text` matches the whole pattern.
+    /// Returns whether `text` matches the whole pattern.
     func matches(_ text: String) -> Bool {
-        Self.match(tokens[...], Array(text.unicodeScalars)[...])
+        // Dynamic programming over (token, text prefix) without recursion, so neither many
+        // stars nor long input can blow up time or the stack. `row[j]` is true when the
+        // tokens seen so far match the first `j` characters.
+        let scalars = Array(text.unicodeScalars)
+        var row = [Bool](repeating: false, count: scalars.count + 1)
+        row[0] = true
+        for token in tokens {
+            var next = [Bool](repeating: false, count: scalars.count + 1)
+            if token == .star {
+                next[0] = row[0]
+            }
+            for (offset, scalar) in scalars.enumerated() {
+                let j = offset + 1
+                switch token {
+                case .star:
+                    next[j] = row[j] || (next[j - 1] && scalar != "/")
+                case .literal(let expected):
+                    next[j] = row[j - 1] && scalar == expected
+                case .anyCharacter:
+                    next[j] = row[j - 1] && scalar != "/"
+                case .characterClass(let characterClass):
+                    next[j] = row[j - 1] && characterClass.contains(scalar)
+                }
+            }
+            row = next
+        }
+        return row[scalars.count]
     }
 
     /// Whether the pattern contains `*`, `?` or a class.
     var hasWildcards: Bool {
         tokens.contains { if case .literal = $0 { false } else { true } }
-    }
-
-    private static func match(_ tokens: ArraySlice<Token>, _ text: ArraySlice<Unicode.Scalar>) -> Bool {
-        guard let token = tokens.first else { return text.isEmpty }
-        let remainingTokens = tokens.dropFirst()
-
-        switch token {
-        case .star:
-            // Try every split point up to the first "/", shortest first.
-            var rest = text
-            while true {
-                if match(remainingTokens, rest) { return true }
-                guard let next = rest.first, next != "/" else { return false }
-                rest = rest.dropFirst()
-            }
-        case .literal(let expected):
-            guard text.first == expected else { return false }
-        case .anyCharacter:
-            guard let next = text.first, next != "/" else { return false }
-        case .characterClass(let characterClass):
-            guard let next = text.first, characterClass.contains(next) else { return false }
-        }
-        return match(remainingTokens, text.dropFirst())
     }
 
     private static func tokenize(_ scalars: [Unicode.Scalar]) throws(BadPattern) -> [Token] {

@@ -1,10 +1,12 @@
 // The subset of Go's `net/url.Parse` that the kubelet applies to `matchImages` entries and
 // image names: kubernetes `pkg/credentialprovider` `ParseSchemelessURL` parses
 // `"https://" + text` with it and keeps `Host` and `Path`. Error messages repeat Go's text
-// (Go 1.24 `net/url`, including the Go 1.24.8 rule that only an IPv6 address may sit in
-// square brackets), so the agent can report what the kubelet will report.
+// (Go 1.24 `net/url`), so the agent can report what the kubelet will report.
+// NOTE: recent Go releases also reject anything but an IPv6 address inside square brackets,
+// which this parser does too. A kubelet built with an older Go accepts "[127.0.0.1]", and
+// the newest Go treats several colons outside brackets differently; both are unverified here.
 
-/// A scheme-less URL as the kubelet sees it: Go's `URL.Host` and `URL.Path`.
+/// A scheme-less URL as the kubelet parses it, reduced to Go's `URL.Host` and `URL.Path`.
 struct SchemelessURL: Equatable, Sendable {
     /// Host with optional `:port`, percent-decoded; an IPv6 literal keeps its brackets.
     var host: String
@@ -110,7 +112,7 @@ struct SchemelessURL: Equatable, Sendable {
             address = try unescape(inside, mode: .host)
         }
 
-        // Go 1.24.8 and later accept only an IPv6 address inside the brackets.
+        // Recent Go releases accept only an IPv6 address inside the brackets.
         switch IPv6Literal.classify(address) {
         case .ipv6:
             break

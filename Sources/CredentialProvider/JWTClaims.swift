@@ -1,7 +1,6 @@
 // Reading claims from a JSON Web Token (RFC 7519) without checking its signature: the
 // plugin only needs the expiry to size the kubelet's cache, and the agent only shows the
 // claims in diagnostics. Harbor verifies the signature itself.
-import FoundationEssentials
 
 /// The claims of a service account token that the plugin and the agent look at.
 public struct JWTClaims: Equatable, Sendable {
@@ -13,6 +12,10 @@ public struct JWTClaims: Equatable, Sendable {
     /// Key id from the header (`kid`); Harbor requires it to select a key.
     public var keyID: String?
 
+    private static func string(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { text } else { nil }
+    }
+
     /// Decodes the header and payload of a compact JWS (`header.payload.signature`).
     /// Returns nil for anything else: wrong number of parts, invalid base64url, a header or
     /// payload that is not a JSON object. Claims of the wrong type read as absent.
@@ -23,84 +26,55 @@ public struct JWTClaims: Equatable, Sendable {
             let payload = Self.decodeObject(parts[1])
         else { return nil }
 
-        keyID = header.kid
-        expiresAt = payload.exp?.seconds
-        audiences = payload.aud?.values ?? []
-        issuer = payload.iss
-        subject = payload.sub
-    }
-
-    private static func decodeObject(_ part: Substring) -> ClaimSet? {
-        guard let data = base64URLDecode(part) else { return nil }
-        return try? JSONDecoder().decode(ClaimSet.self, from: data)
-    }
-}
-
-/// Decodes unpadded base64url (RFC 4648 section 5); JWTs never pad.
-func base64URLDecode(_ text: Substring) -> Data? {
-    guard text.utf8.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else {
-        return nil
-    }
-    var standard = String(text).replacing("-", with: "+").replacing("_", with: "/")
-    switch standard.utf8.count % 4 {
-    case 0: break
-    case 2: standard += "=="
-    case 3: standard += "="
-    default: return nil
-    }
-    return Data(base64Encoded: standard)
-}
-
-// Every member optional and tolerant: a claim of an unexpected type is treated as absent.
-private struct ClaimSet: Decodable {
-    var kid: String?
-    var exp: NumericDate?
-    var aud: Audience?
-    var iss: String?
-    var sub: String?
-
-    enum CodingKeys: String, CodingKey { case kid, exp, aud, iss, sub }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        kid = try? container.decodeIfPresent(String.self, forKey: .kid)
-        exp = try? container.decodeIfPresent(NumericDate.self, forKey: .exp)
-        aud = try? container.decodeIfPresent(Audience.self, forKey: .aud)
-        iss = try? container.decodeIfPresent(String.self, forKey: .iss)
-        sub = try? container.decodeIfPresent(String.self, forKey: .sub)
-    }
-}
-
-// RFC 7519 NumericDate: a JSON number of seconds, possibly with a fraction.
-private struct NumericDate: Decodable {
-    var seconds: Int?
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let whole = try? container.decode(Int.self) {
-            seconds = whole
-            return
-        }
-        let value = try container.decode(Double.self)
-        // A value outside Int's range is unreadable rather than clamped.
-        guard value.isFinite, value >= -9.2e18, value <= 9.2e18 else {
-            seconds = nil
-            return
-        }
-        seconds = Int(value.rounded(.down))
-    }
-}
-
-// RFC 7519 `aud`: one string or an array of strings.
-private struct Audience: Decodable {
-    var values: [String]
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let single = try? container.decode(String.self) {
-            values = [single]
-        } else {
-            values = try container.decode([String].self)
+        keyID = Self.string(header["kid"])
+        expiresAt = payload["exp"]?.integerValue
+        issuer = Self.string(payload["iss"])
+        subject = Self.string(payload["sub"])
+        switch payload["aud"] {
+        case .string(let audience)?:
+            audiences = [audience]
+        case .array(let elements)?:
+            audiences = elements.compactMap(Self.string)
+            if audiences.count != elements.count { audiences = [] }
+        default:
+            audiences = []
         }
     }
+
+    private static func decodeObject(_ part: Substring) -> [String: JSONValue]? {
+        guard let bytes = base64URLDecode(part), case .object(let members)? = try? JSONValue.parse(bytes) else {
+            return nil
+        }
+        return members
+    }
+}
+
+/// Decodes unpadded base64url (RFC 4648 section 5), the encoding of JWT parts.
+/// Returns nil for any other character, for padding, or for a length no encoding produces.
+func base64URLDecode(_ text: Substring) -> [UInt8]? {
+    var decoded: [UInt8] = []
+    decoded.reserveCapacity(text.utf8.count * 3 / 4)
+    var buffer: UInt32 = 0
+    var bits = 0
+    for byte in text.utf8 {
+        let value: UInt8
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): value = 62
+        case UInt8(ascii: "_"): value = 63
+        default: return nil
+        }
+        buffer = buffer << 6 | UInt32(value)
+        bits += 6
+        if bits >= 8 {
+            bits -= 8
+            decoded.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            buffer &= (1 << UInt32(bits)) - 1
+        }
+    }
+    // One leftover character (6 bits) cannot come from any byte sequence.
+    guard bits < 6 else { return nil }
+    return decoded
 }

@@ -30,8 +30,8 @@ public enum MatchImages {
         }
     }
 
-    /// Whether the kubelet sends `image` to a provider with `pattern` in its `matchImages`,
-    /// and whether it accepts an `auth` entry keyed `pattern` for `image`. An invalid pattern,
+    /// Returns whether the kubelet execs a provider with `pattern` in its `matchImages` for
+    /// `image`, which is also whether it accepts an `auth` entry keyed `pattern` for `image`. An invalid pattern,
     /// image or host glob matches nothing, as in the kubelet.
     public static func matches(pattern: String, image: String) -> Bool {
         guard let pattern = try? MatchPattern(pattern), let image = try? SchemelessURL(parsing: image) else {
@@ -43,9 +43,9 @@ public enum MatchImages {
         return zip(pattern.hostGlobs, imageParts).allSatisfy { glob, part in glob.matches(part) }
     }
 
-    /// Whether some image could match both patterns. Conservative: `true` unless the patterns
-    /// provably match disjoint sets of images. Two providers whose patterns overlap both get
-    /// exec'd for those images, and the kubelet merges their answers.
+    /// Returns whether some image could match both patterns. Conservative: `true` unless the
+    /// patterns provably match disjoint sets of images. The kubelet execs every provider whose
+    /// patterns match an image and merges their responses.
     public static func overlap(_ first: String, _ second: String) -> Bool {
         guard let first = try? MatchPattern(first), let second = try? MatchPattern(second) else {
             return false

@@ -31,12 +31,17 @@ public enum CredentialProviderPlugin {
     /// Returns the response for a decoded request; see `handle(requestBytes:username:now:)`.
     public static func response(for request: CredentialProviderRequest, username: String, now: Date) throws(PluginError) -> CredentialProviderResponse {
         guard isValidUsername(username) else { throw .invalidUsername(username) }
+        let token = request.serviceAccountToken
 
-        // 1. Envelope: the kubelet decodes the answer strictly with the same apiVersion.
+        // 1. Envelope: the kubelet decodes the response strictly, expecting the same apiVersion.
         let apiVersion = request.apiVersion ?? ""
-        guard apiVersion == credentialProviderAPIVersion else { throw .unsupportedAPIVersion(apiVersion) }
+        guard apiVersion == credentialProviderAPIVersion else {
+            throw .unsupportedAPIVersion(PluginError.displayValue(apiVersion, token: token))
+        }
         let kind = request.kind ?? ""
-        guard kind == "CredentialProviderRequest" else { throw .unexpectedKind(kind) }
+        guard kind == "CredentialProviderRequest" else {
+            throw .unexpectedKind(PluginError.displayValue(kind, token: token))
+        }
 
         // 2. Registry host, the key of the auth map.
         guard let image = request.image, !image.isEmpty else { throw .missingImage }
@@ -44,11 +49,13 @@ public enum CredentialProviderPlugin {
         do {
             registry = try ImageReference.registryHost(of: image)
         } catch {
-            throw .invalidImage(error)
+            var shown = error
+            shown.reference = PluginError.displayValue(image, token: token)
+            throw .invalidImage(shown)
         }
 
         // 3. The token, and how long the kubelet may reuse it.
-        guard let token = request.serviceAccountToken, !token.isEmpty else { throw .missingToken }
+        guard let token, !token.isEmpty else { throw .missingToken }
         let expiresAt = JWTClaims(token: token)?.expiresAt
         let seconds = CacheDuration.seconds(expiresAt: expiresAt, now: Int(now.timeIntervalSince1970.rounded(.down)))
 
@@ -59,51 +66,90 @@ public enum CredentialProviderPlugin {
         )
     }
 
-    /// Encodes a response with sorted keys and unescaped "/", so equal responses are equal bytes.
+    /// Encodes a response with sorted keys and unescaped "/", so equal responses are equal
+    /// bytes. The bytes equal JSONEncoder's output with `.sortedKeys` and `.withoutEscapingSlashes`.
     public static func encode(_ response: CredentialProviderResponse) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding strings, a dictionary of strings and an enum cannot fail.
-        return Array(try! encoder.encode(response))
+        var output: [UInt8] = []
+        output.reserveCapacity(512 + response.auth.reduce(0) { $0 + $1.key.utf8.count + $1.value.password.utf8.count })
+
+        func member(_ key: String, _ first: Bool = false) {
+            if !first { output.append(UInt8(ascii: ",")) }
+            appendJSONString(key, to: &output)
+            output.append(UInt8(ascii: ":"))
+        }
+
+        output.append(UInt8(ascii: "{"))
+        member("apiVersion", true)
+        appendJSONString(response.apiVersion, to: &output)
+        member("auth")
+        output.append(UInt8(ascii: "{"))
+        for (index, key) in response.auth.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            let config = response.auth[key]!
+            member(key, index == 0)
+            output.append(UInt8(ascii: "{"))
+            member("password", true)
+            appendJSONString(config.password, to: &output)
+            member("username")
+            appendJSONString(config.username, to: &output)
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(UInt8(ascii: "}"))
+        if let cacheDuration = response.cacheDuration {
+            member("cacheDuration")
+            appendJSONString(cacheDuration, to: &output)
+        }
+        member("cacheKeyType")
+        appendJSONString(response.cacheKeyType.rawValue, to: &output)
+        member("kind")
+        appendJSONString(response.kind, to: &output)
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 
-    /// Whether `username` can be a Basic-auth user-id (RFC 7617: no ":").
+    /// Returns whether `username` can be a Basic-auth user-id (RFC 7617 forbids ":").
     public static func isValidUsername(_ username: String) -> Bool {
         !username.isEmpty && !username.unicodeScalars.contains { $0 == ":" || $0.value < 0x20 || $0.value == 0x7f }
     }
 
+    // Reads the request fields with the types of the v1 API; unknown fields are ignored and
+    // null reads as absent, as with Go's encoding/json. Messages name the field, never its text.
     private static func decodeRequest(_ bytes: [UInt8]) throws(PluginError) -> CredentialProviderRequest {
+        let document: JSONValue
         do {
-            return try JSONDecoder().decode(CredentialProviderRequest.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw .malformedJSON(detail: describe(error))
+            document = try JSONValue.parse(bytes)
         } catch {
-            throw .malformedJSON(detail: "the JSON decoder failed")
+            throw .malformedJSON(detail: "the body is not valid JSON (syntax error at byte \(error.offset))")
         }
-    }
-
-    // Describes a decoding error by its kind and field path only: the decoder's own text
-    // can quote the input, and the input contains the token.
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
-            return "the body is not a JSON object"
-        case .typeMismatch(let type, let context):
-            return "field \(fieldPath(context.codingPath)) is not a \(type == String.self ? "string" : "value of the expected type")"
-        case .valueNotFound(_, let context):
-            return "field \(fieldPath(context.codingPath)) is null"
-        case .keyNotFound(let key, _):
-            return "field \(key.stringValue) is missing"
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            return "the body is not valid JSON"
-        case .dataCorrupted(let context):
-            return "field \(fieldPath(context.codingPath)) is invalid"
-        @unknown default:
-            return "the body could not be decoded"
+        guard case .object(let members) = document else {
+            throw .malformedJSON(detail: "the body is not a JSON object")
         }
-    }
 
-    private static func fieldPath(_ path: [any CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        func string(_ key: String) throws(PluginError) -> String? {
+            switch members[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw .malformedJSON(detail: "field \(key) is not a string")
+            }
+        }
+
+        var annotations: [String: String]?
+        switch members["serviceAccountAnnotations"] {
+        case nil, .null?:
+            annotations = nil
+        case .object(let entries)?:
+            annotations = [:]
+            for (key, value) in entries {
+                guard case .string(let text) = value else {
+                    throw .malformedJSON(detail: "field serviceAccountAnnotations.\(key) is not a string")
+                }
+                annotations?[key] = text
+            }
+        default:
+            throw .malformedJSON(detail: "field serviceAccountAnnotations is not an object")
+        }
+
+        return CredentialProviderRequest(
+            apiVersion: try string("apiVersion"), kind: try string("kind"), image: try string("image"),
+            serviceAccountToken: try string("serviceAccountToken"), serviceAccountAnnotations: annotations)
     }
 }

@@ -1,8 +1,8 @@
 // Errors of one plugin run. Each message is one line that names the problem and the fix,
 // and never contains the service account token: no message echoes the request body, and
-// the values it does quote (apiVersion, kind, image) are cut to `quoteLimit` characters.
+// the request values it does quote (apiVersion, kind, image) go through `displayValue`.
 
-/// Why the plugin could not answer a request.
+/// A request the plugin cannot serve, with the reason and the fix.
 public enum PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     case requestTooLarge(limit: Int)
     case malformedJSON(detail: String)
@@ -37,8 +37,26 @@ public enum PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Maximum characters of a request value quoted in a message.
     static let quoteLimit = 64
 
+    /// Stands in for a request value that shares text with the token.
+    public static let withheldValue = "<withheld: shares text with the service account token>"
+
+    /// Returns `value` cut to `quoteLimit` characters, or `withheldValue` when the cut value
+    /// shares 8 or more consecutive characters with `token`: a token sent in the wrong field
+    /// must not reach the kubelet's log through an error message.
+    static func displayValue(_ value: String, token: String?) -> String {
+        let cut = value.count > quoteLimit ? String(value.prefix(quoteLimit)) + "..." : value
+        guard let token, !token.isEmpty else { return cut }
+
+        let window = 8
+        let characters = Array(cut)
+        guard characters.count >= window else { return token.contains(cut) && !cut.isEmpty ? withheldValue : cut }
+        for start in 0...(characters.count - window) where token.contains(String(characters[start..<(start + window)])) {
+            return withheldValue
+        }
+        return cut
+    }
+
     private func quoted(_ value: String) -> String {
-        let shown = value.count > Self.quoteLimit ? String(value.prefix(Self.quoteLimit)) + "..." : value
-        return goQuoted(shown)
+        value == Self.withheldValue ? value : goQuoted(value)
     }
 }

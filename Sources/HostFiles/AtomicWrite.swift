@@ -1,6 +1,6 @@
 import Glibc
 
-/// What `write` did.
+/// The result of `write`.
 public enum WriteOutcome: Sendable, Equatable {
     /// The file did not exist and was written.
     case created
@@ -52,9 +52,13 @@ extension HostRoot {
             return .created
         }
 
+        // The old bytes are needed to compare equal sizes and to back them up.
         let oldMode = UInt32(existing.info.st_mode & 0o7777)
-        let oldContents = try readWhole(existing.file, path: path, operation: operation)
-        if oldContents == contents {
+        var oldContents: [UInt8]? = nil
+        if Int(existing.info.st_size) == contents.count || backups != nil {
+            oldContents = try readWhole(existing.file, path: path, operation: operation)
+        }
+        if let oldContents, oldContents == contents {
             if oldMode == mode {
                 return .unchanged
             }
@@ -72,7 +76,9 @@ extension HostRoot {
             return .updated
         }
 
-        try backups?.record(path, contents: oldContents, mode: oldMode)
+        if let backups, let oldContents {
+            try backups.record(path, contents: oldContents, mode: oldMode)
+        }
         try replace(
             in: parent, name: name, path: path, contents: contents, mode: mode,
             owner: (existing.info.st_uid, existing.info.st_gid), operation: operation, warnings: &warnings
@@ -118,9 +124,9 @@ extension HostRoot {
     /// Resolves the directory that holds `path` and the file's name in it.
     func parentDirectory(of path: String, operation: String) throws(HostFileError) -> (FileDescriptor, String) {
         switch try walk(path, operation: operation, target: .entry(followSymlink: false)) {
-        case .missing:
+        case .missing(let directory):
             throw error(
-                .parentMissing, operation, path, errno: ENOENT, detail: "a directory on the path does not exist",
+                .parentMissing, operation, path, errno: ENOENT, detail: "the directory \(directory) does not exist",
                 hint: "create the directory first"
             )
         case .directory:

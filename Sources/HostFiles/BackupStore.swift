@@ -17,7 +17,7 @@ public struct BackupStore: Sendable {
     public static let defaultDirectory = "/var/lib/harbor-keyless/backups"
 
     public let root: HostRoot
-    /// The store's directory, as the host sees it.
+    /// The store's directory, as an absolute path on the host.
     public let directory: String
     /// Entries kept per path.
     public let keep: Int
@@ -26,7 +26,7 @@ public struct BackupStore: Sendable {
         guard directory.hasPrefix("/") else {
             throw HostFileError(
                 .invalidPath, operation: "open backup store", path: directory,
-                detail: "the backup directory is relative", hint: "give the directory as the host sees it, starting with /"
+                detail: "the backup directory is relative", hint: "give the absolute path on the host, starting with /"
             )
         }
         guard keep >= 1 else {
@@ -163,7 +163,7 @@ public struct Backup: Sendable, Equatable {
     public var contents: [UInt8]?
 }
 
-/// What `BackupStore.restore` did.
+/// The result of `BackupStore.restore`.
 public enum RestoreOutcome: Sendable, Equatable {
     /// The previous contents and mode were written back.
     case rewritten(WriteOutcome)

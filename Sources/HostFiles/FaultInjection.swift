@@ -6,7 +6,7 @@ enum WriteStage: Sendable, Equatable {
     case synced
 }
 
-/// What the write does at a stage.
+/// The action a write takes at a stage.
 enum FaultAction: Sendable, Equatable {
     case proceed
     /// Fail with this errno, cleaning up as on any real failure.

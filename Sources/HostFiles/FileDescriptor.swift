@@ -1,7 +1,7 @@
 internal import CShims
 import Glibc
 
-/// An open file descriptor, closed by `deinit` unless `close()` or `release()` ran first.
+/// An open file descriptor, closed by `deinit` unless `close()` ran first.
 final class FileDescriptor {
     private(set) var raw: Int32
 

@@ -36,6 +36,12 @@ public struct FileInfo: Sendable, Equatable {
         gid = info.st_gid
     }
 
+    /// The same value as `kind`.
+    public var type: Kind { kind }
+
+    /// The same value as `modificationTime`.
+    public var mtime: Date { modificationTime }
+
     /// Whether anyone may execute this file: a regular file with an execute bit set.
     public var isExecutableFile: Bool {
         kind == .regular && mode & 0o111 != 0

@@ -32,13 +32,13 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     /// The operation, such as `write` or `lock`.
     public var operation: String
-    /// The path as the host sees it.
+    /// The absolute path on the host.
     public var path: String
     /// The same path seen from this process (host root + path), when it differs.
     public var resolvedPath: String?
     /// The errno of the failing call, when there is one.
     public var errno: Int32?
-    /// What went wrong, when errno's text alone does not say it.
+    /// The explanation of the failure, where errno's text alone is not enough.
     public var detail: String?
     /// The next step for the operator.
     public var hint: String?
@@ -72,11 +72,16 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
         if let detail {
             reasons.append(detail)
         }
-        if let errno {
+        // Where `detail` already explains the failure, strerror's generic text (such as
+        // "Invalid cross-device link" for an escape) would mislead, so only the name follows.
+        if let errno, detail == nil || kind == .system {
             let message = String(cString: strerror(errno))
             reasons.append(errnoName.map { "\(message) (\($0))" } ?? "\(message) (errno \(errno))")
         }
         text += reasons.isEmpty ? "failed" : reasons.joined(separator: ": ")
+        if let errno, detail != nil, kind != .system {
+            text += " (\(errnoName ?? "errno \(errno)"))"
+        }
 
         if let hint {
             text += ". Fix: \(hint)"

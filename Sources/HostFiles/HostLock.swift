@@ -4,7 +4,7 @@ import Synchronization
 /// An exclusive flock(2) on a lock file under the host root, released by `unlock()` or
 /// when the lock is deallocated. The kernel releases it too when the process dies.
 public final class HostLock: Sendable {
-    /// The lock file, as the host sees it.
+    /// The lock file, as an absolute path on the host.
     public let path: String
     private let descriptor: Mutex<Int32>
 

@@ -1,9 +1,9 @@
 import Glibc
 
 /// The host's file system as this process reaches it: `/` on a bare node, `/host` in a pod
-/// that mounts the node's root. Every operation takes a path as the host sees it and
+/// that mounts the node's root. Every operation takes an absolute path on the host and
 /// resolves it under a directory descriptor of the root, so nothing outside the root is
-/// read or written, whatever symbolic links the host holds.
+/// read or written, whatever symbolic links the host contains.
 public struct HostRoot: Sendable {
     /// The root directory, absolute, without a trailing slash (except `/` itself).
     public let path: String
@@ -56,7 +56,7 @@ public struct HostRoot: Sendable {
         }
     }
 
-    /// Returns where `path` (as the host sees it) is from this process: root + path. For
+    /// Returns the path of the host path `path` from this process: root + path. For
     /// messages and for executing host programs, never for opening files (use the methods).
     public func resolvedHostPath(_ path: String) -> String {
         let absolute = path.hasPrefix("/") ? path : "/" + path

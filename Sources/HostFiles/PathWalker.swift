@@ -1,7 +1,7 @@
 internal import CShims
 import Glibc
 
-/// What the last component of a walked path must be.
+/// The kind of entry the last component of a walked path must be.
 enum WalkTarget {
     /// A file or other entry, returned as its parent directory and name. With
     /// `followSymlink`, a final symbolic link is resolved (inside the root) first.
@@ -13,8 +13,8 @@ enum WalkTarget {
 enum WalkResult {
     case entry(parent: FileDescriptor, name: String)
     case directory(FileDescriptor)
-    /// A directory on the way does not exist.
-    case missing
+    /// A directory on the way does not exist; the value is its host path, as resolved.
+    case missing(String)
 }
 
 /// Linux follows at most 40 symbolic links in one lookup (MAXSYMLINKS in fs/namei.c).
@@ -22,14 +22,14 @@ private let maxSymlinks = 40
 
 extension HostRoot {
     /// Resolves `path` one component at a time under the root descriptor. Every component is
-    /// opened with O_NOFOLLOW; a symbolic link is read and spliced into the remaining path
-    /// the way the host would resolve it (an absolute target starts again at the root), and
-    /// `..` pops the descriptor stack, so a path can never climb above the root.
+    /// opened with O_NOFOLLOW. A symbolic link is read and spliced into the remaining path
+    /// the way the host would resolve it, so an absolute target starts again at the root.
+    /// `..` pops the descriptor stack and is rejected at the root, so no path climbs above it.
     func walk(_ path: String, operation: String, target: WalkTarget) throws(HostFileError) -> WalkResult {
         guard path.hasPrefix("/") else {
             throw error(
                 .invalidPath, operation, path,
-                detail: "the path is relative", hint: "give the path as the host sees it, starting with /"
+                detail: "the path is relative", hint: "give the absolute path on the host, starting with /"
             )
         }
         guard !path.utf8.contains(0) else {
@@ -54,7 +54,7 @@ extension HostRoot {
             let linkPath = "/" + (names + [name]).joined(separator: "/")
             if directory.fileSystemType() == Int64(HK_PROC_SUPER_MAGIC) {
                 throw error(
-                    .magicLink, operation, path,
+                    .magicLink, operation, path, errno: ELOOP,
                     detail: "\(linkPath) is a /proc symbolic link, which the kernel resolves by process, not by name",
                     hint: "give the path without going through /proc"
                 )
@@ -121,7 +121,7 @@ extension HostRoot {
             switch code {
             case ENOENT:
                 guard case .directory(create: let mode?) = target else {
-                    return .missing
+                    return .missing(componentPath)
                 }
                 stack.append(try makeDirectory(name, in: top, mode: mode, operation: operation, path: path))
                 names.append(name)

@@ -2,8 +2,8 @@ import Glibc
 
 extension HostRoot {
     /// Reads the file at `path`, following symbolic links inside the root. Returns nil when
-    /// the file or a directory on the way is missing; throws when it holds more than `limit`
-    /// bytes or is not a regular file.
+    /// the file or a directory on the way is missing. Throws when the file is larger than
+    /// `limit` bytes or is not a regular file.
     public func read(_ path: String, limit: Int = 4 << 20) throws(HostFileError) -> [UInt8]? {
         guard let file = try openEntry(path, operation: "read") else {
             return nil
@@ -89,8 +89,8 @@ extension HostRoot {
         return names.sorted()
     }
 
-    /// Whether `path`, following symbolic links inside the root, is a regular file with an
-    /// execute bit set. Any error counts as false.
+    /// Returns whether `path`, following symbolic links inside the root, is a regular file
+    /// with an execute bit set. Any error counts as false.
     public func isExecutableFile(_ path: String) -> Bool {
         guard case .entry(let parent, let name)? = try? walk(path, operation: "stat", target: .entry(followSymlink: true)) else {
             return false

@@ -3,17 +3,16 @@ import Glibc
 
 /// SELinux labelling of written executables.
 ///
-/// The kubelet execs the credential provider from a directory harbor-keyless may have just
-/// created, and a file made by rename keeps the label of its temp file, which the policy's
-/// type transition for the agent's domain picks, not the label the host's file contexts
-/// give that path. The written executable therefore gets its directory's label: the policy
-/// lets the kubelet read that directory, so executing a file with the same label is what the
-/// host already expects of it. (`restorecon` on the host computes the file-context label
-/// instead; harbor-keyless has no libselinux to do that.)
+/// A file made by rename keeps the label of its temp file. The policy's type transition for
+/// the agent's domain picks that label, not the label the host's file contexts give the
+/// path, so the kubelet may be denied executing it. The written executable therefore gets
+/// its directory's label, because the policy already lets the kubelet use that directory.
+/// `restorecon` on the host would compute the file-context label instead, but that needs
+/// libselinux, which harbor-keyless does not link.
 enum SELinux {
     static let attribute = "security.selinux"
 
-    /// Whether SELinux is enabled in the running kernel, enforcing or permissive.
+    /// Returns whether SELinux is enabled in the running kernel, enforcing or permissive.
     ///
     /// selinuxfs reports the kernel's state, which the host and every container share, so
     /// the real `/sys/fs/selinux` is read first: a pod's host root mount need not carry the

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// A client for one Kubernetes API server (or one kubelet), safe to share between tasks.
 /// Each request runs on its own libcurl handle on a background queue.
@@ -78,9 +78,9 @@ public final class KubeClient: Sendable {
     }
 
     private func delay(beforeRetry attempt: Int, retryAfter: String?) -> Double {
-        let exponential = options.retryBaseDelay * pow(2, Double(attempt - 1))
+        let exponential = options.retryBaseDelay * Double(1 << min(attempt - 1, 20))
         let jittered = exponential * Double.random(in: 0.8...1.2)
-        let serverDelay = retryAfter.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        let serverDelay = retryAfter.flatMap { Double($0.trimmingWhitespace()) } ?? 0
         return min(max(jittered, serverDelay), options.retryMaxDelay)
     }
 }

@@ -26,17 +26,20 @@ final class LibYAMLParser {
     private let source: String
 
     init(bytes: [UInt8], source: String) throws(YAMLError) {
-        self.source = source
-        parser = .allocate(capacity: 1)
-        input = .allocate(capacity: max(bytes.count, 1))
-        _ = input.initialize(from: bytes)
-
+        // Set up the C state in locals first: a throw after every stored property is set would
+        // run deinit, which frees them a second time.
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         guard yaml_parser_initialize(parser) == 1 else {
             parser.deallocate()
-            input.deallocate()
             throw YAMLError(source: source, mark: nil, message: "libyaml could not allocate a parser (out of memory)")
         }
+        let input = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
         yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+
+        self.source = source
+        self.parser = parser
+        self.input = input
     }
 
     deinit {

@@ -4,13 +4,15 @@ struct TreeBuilder {
     private let events: LibYAMLParser
     private let source: String
     private let limits: YAMLLimits
+    private let duplicateKeys: YAMLDuplicateKeys
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     private var nodeCount = 0
 
-    init(events: LibYAMLParser, source: String, limits: YAMLLimits) {
+    init(events: LibYAMLParser, source: String, limits: YAMLLimits, duplicateKeys: YAMLDuplicateKeys) {
         self.events = events
         self.source = source
         self.limits = limits
+        self.duplicateKeys = duplicateKeys
     }
 
     /// Reads the whole stream. Returns nil when it contains no document and throws when it contains more than one.
@@ -30,12 +32,18 @@ struct TreeBuilder {
         let root = try node(from: events.next(), depth: 1)
         try expect(events.next(), "document end") { if case .documentEnd = $0 { true } else { false } }
 
-        let after = try events.next()
-        if case .documentStart = after.kind {
-            throw error(
-                at: after.mark,
-                "a second YAML document starts here, but only one is read; remove the \"---\" line or put each document in its own file"
-            )
+        // Later documents may only be empty, as a trailing "---" makes them.
+        while true {
+            let after = try events.next()
+            guard case .documentStart = after.kind else { break }
+            let content = try node(from: events.next(), depth: 1)
+            guard case .scalar("", .plain, _) = content else {
+                throw error(
+                    at: after.mark,
+                    "a second YAML document starts here, but only one is read; remove the \"---\" line or put each document in its own file"
+                )
+            }
+            try expect(events.next(), "document end") { if case .documentEnd = $0 { true } else { false } }
         }
 
         // An empty document ("---" alone) means no content, like an empty file.
@@ -109,13 +117,13 @@ struct TreeBuilder {
                 merges.append((pairs.count, try mergeSources(value, at: keyEvent.mark)))
                 continue
             }
-            if let first = seen[key] {
+            if let first = seen[key], duplicateKeys == .reject {
                 throw error(
                     at: keyEvent.mark,
                     "duplicate key \"\(key)\" (first set at line \(first.line), column \(first.column)); keep only one"
                 )
             }
-            seen[key] = keyEvent.mark
+            if seen[key] == nil { seen[key] = keyEvent.mark }
             pairs.append(YAMLPair(key: key, value: value, keyMark: keyEvent.mark))
         }
 

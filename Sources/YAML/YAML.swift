@@ -1,15 +1,28 @@
+/// The handling of a key that a mapping repeats, for `YAML.parse`.
+public enum YAMLDuplicateKeys: Sendable, Equatable {
+    /// Throw an error naming both places (the default).
+    case reject
+    /// Keep every entry in order, as yaml.v2 does when it decodes into a `yaml.MapSlice`. k3s reads
+    /// its config files this way, so a repeated key there is valid and the later entry wins.
+    case keepAll
+}
+
 /// Entry points: parse YAML (or JSON) text into a `YAMLNode`, and emit a node as block YAML.
 /// Both run on libyaml.
 public enum YAML {
     /// Parses one YAML document. Returns nil when the text contains no document (empty, only
     /// comments, or `---` alone). Throws when it contains more than one, when a mapping repeats a
     /// key, or when the input exceeds `limits`.
-    public static func parse(_ text: String, source: String, limits: YAMLLimits = .default) throws(YAMLError) -> YAMLNode? {
-        try parse(bytes: Array(text.utf8), source: source, limits: limits)
+    public static func parse(
+        _ text: String, source: String, limits: YAMLLimits = .default, duplicateKeys: YAMLDuplicateKeys = .reject
+    ) throws(YAMLError) -> YAMLNode? {
+        try parse(bytes: Array(text.utf8), source: source, limits: limits, duplicateKeys: duplicateKeys)
     }
 
     /// Parses raw file bytes, rejecting anything that is not UTF-8 with the place of the first bad byte.
-    public static func parse(bytes: [UInt8], source: String, limits: YAMLLimits = .default) throws(YAMLError) -> YAMLNode? {
+    public static func parse(
+        bytes: [UInt8], source: String, limits: YAMLLimits = .default, duplicateKeys: YAMLDuplicateKeys = .reject
+    ) throws(YAMLError) -> YAMLNode? {
         if bytes.count > limits.maxInputBytes {
             throw YAMLError(
                 source: source, line: 0, column: 0,
@@ -25,7 +38,7 @@ public enum YAML {
         }
 
         let parser = try LibYAMLParser(bytes: bytes, source: source)
-        var builder = TreeBuilder(events: parser, source: source, limits: limits)
+        var builder = TreeBuilder(events: parser, source: source, limits: limits, duplicateKeys: duplicateKeys)
         return try builder.document()
     }
 

@@ -1,6 +1,6 @@
 // The kubelet exec plugin: reads a CredentialProviderRequest on standard input and writes
 // the CredentialProviderResponse to standard output, nothing else. Diagnostics go to
-// standard error. Exit status: 0 answered, 1 request error, 64 usage error (sysexits EX_USAGE).
+// standard error. Exit status: 0 success, 1 request error, 64 usage error (sysexits EX_USAGE).
 import CredentialProvider
 import FoundationEssentials
 import Glibc

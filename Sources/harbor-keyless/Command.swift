@@ -1,11 +1,11 @@
 /// One subcommand: its name, a one-line summary for `help`, usage, options and body.
-struct Command {
+struct Command: Sendable {
     var name: String
     var summary: String
     var usage: String
     var options: [OptionSpec]
     /// Runs the command and returns the exit status.
-    var run: (ParsedOptions) throws -> Int32
+    var run: @Sendable (ParsedOptions) async throws -> Int32
 }
 
 /// Exit statuses: 0 success, 1 failure, 64 usage error (sysexits.h EX_USAGE).

@@ -1,5 +1,5 @@
 /// A command-line option a command accepts.
-struct OptionSpec {
+struct OptionSpec: Sendable {
     var name: String
     /// Placeholder for the value in help text; nil for a flag that takes no value.
     var valueName: String?
@@ -8,7 +8,7 @@ struct OptionSpec {
 }
 
 /// Parsed options of one command: values by option name, in command-line order.
-struct ParsedOptions {
+struct ParsedOptions: Sendable {
     private(set) var values: [String: [String]] = [:]
     private(set) var arguments: [String] = []
 
@@ -47,7 +47,10 @@ struct ParsedOptions {
             } else if let inline {
                 value = inline
             } else {
-                guard index < words.count else { throw UsageError("option --\(name) needs a value") }
+                // A following option is a forgotten value, not a value that starts with "--".
+                guard index < words.count, !words[index].hasPrefix("--") else {
+                    throw UsageError("option --\(name) needs a value")
+                }
                 value = words[index]
                 index += 1
             }

@@ -87,3 +87,13 @@ struct ErrorTests {
         }
     }
 }
+
+@Suite("YAML.parse duplicate keys")
+struct DuplicateKeyTests {
+    @Test("keepAll keeps every entry in order")
+    func keepAll() throws {
+        let node = try #require(try YAML.parse("a: 1\nb: 2\na: 3\n", source: "in.yaml", duplicateKeys: .keepAll))
+        #expect(node.mapping?.map(\.key) == ["a", "b", "a"])
+        #expect(node["a"]?.string == "3")
+    }
+}

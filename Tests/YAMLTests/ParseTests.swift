@@ -19,6 +19,12 @@ struct ParseTests {
         #expect(try YAML.parse(text, source: "t.yaml") == nil)
     }
 
+    @Test("trailing empty documents are ignored", arguments: ["a: 1\n---\n", "---\na: 1\n---\n---\n", "a: 1\n...\n---\n"])
+    func trailingEmptyDocuments(text: String) throws {
+        let node = try #require(try YAML.parse(text, source: "t.yaml"))
+        #expect(node["a"]?.string == "1")
+    }
+
     @Test("quoted scalars stay strings")
     func quotedScalars() throws {
         let node = try #require(try YAML.parse("a: \"true\"\nb: true\nc: '0644'\nd: 0644\ne: yes\n", source: "t.yaml"))
@@ -54,6 +60,14 @@ struct ParseTests {
         #expect(node["list"]?.sequence?[1].bool == true)
         #expect(node["list"]?.sequence?[2].isNull == true)
         #expect(node["o"]?.mapping?.isEmpty == true)
+    }
+
+    @Test("JSON string escapes decode")
+    func jsonEscapes() throws {
+        // Swift's JSONEncoder, among others, writes "/" as "\/" unless told not to.
+        let node = try #require(try YAML.parse(#"{"path": "\/var\/lib", "e": "\u00e9\t\"q\""}"#, source: "t.json"))
+        #expect(node["path"]?.string == "/var/lib")
+        #expect(node["e"]?.string == "é\t\"q\"")
     }
 
     @Test("aliases expand to the anchored node")

@@ -51,7 +51,7 @@ extension InstallPlanner {
             )
             if let removal = try plannedRemoval(.dropIn, path: paths.dropIn) { files.append(removal) }
         } else {
-            let dropIn = K3sConfigMerge.renderDropIn(binDir: paths.binDirectory, configPath: paths.providerConfig)
+            let dropIn = K3sConfigFiles.renderDropIn(binDir: paths.binDirectory, configPath: paths.providerConfig)
             files.append(try plannedFile(.dropIn, path: paths.dropIn, contents: Array(dropIn.utf8), mode: 0o644))
         }
 
@@ -131,8 +131,10 @@ extension InstallPlanner {
             matchImages: entry.matchImages,
             defaultCacheDuration: configuration.defaultCacheDuration,
             args: ["--username=\(entry.username)"],
-            audience: entry.audience,
-            requiredAnnotationKeys: entry.serviceAccountAnnotationKey.map { [$0] } ?? []
+            tokenAttributes: HarborProvider.TokenAttributes(
+                serviceAccountTokenAudience: entry.audience,
+                requiredServiceAccountAnnotationKeys: entry.serviceAccountAnnotationKey.map { [$0] } ?? []
+            )
         )
     }
 
@@ -164,7 +166,11 @@ extension InstallPlanner {
     /// Feature gates set through `kubelet-arg` in the operator's k3s configuration.
     func kubeletFeatureGates(_ paths: NodePaths) throws(InstallError) -> [String: Bool] {
         let effective = try operatorK3sConfig(paths)
-        return K3sConfigMerge.featureGates(fromArgs: effective.list(forKey: "kubelet-arg"))
+        do {
+            return try effective.featureGates(forKey: "kubelet-arg")
+        } catch {
+            throw InstallError("invalid kubelet-arg feature-gates: \(error)", fix: "correct the feature-gates item; k3s would fail to start with it")
+        }
     }
 
     private func existingMode(_ path: String) throws(InstallError) -> UInt32? {

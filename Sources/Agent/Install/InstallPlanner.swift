@@ -65,7 +65,7 @@ struct InstallPlanner {
         } catch {
             throw InstallError("cannot list \(paths.dropInDirectory): \(error)", fix: "check the directory's permissions")
         }
-        for name in K3sConfigMerge.dropInNames(names) {
+        for name in K3sConfigFiles.dropInNames(names) {
             let path = paths.dropInDirectory + "/" + name
             if path == paths.dropIn { continue }
             if let text = try readText(path) {
@@ -73,7 +73,7 @@ struct InstallPlanner {
             }
         }
         do {
-            return try K3sConfigMerge.merge(main: main, dropIns: dropIns)
+            return try K3sConfigFiles.merge(main: main, dropIns: dropIns)
         } catch {
             throw InstallError(
                 "the k3s configuration is invalid: \(error)",
@@ -101,7 +101,7 @@ struct InstallPlanner {
         let source: String
         switch configuration.kubernetesVersion {
         case .explicit(let text):
-            guard let version = KubernetesVersion(text) else {
+            guard let version = KubernetesVersion(parsing: text) else {
                 throw InstallError(
                     "--kubernetes-version \(InputValidation.quoted(text)) is not a Kubernetes version",
                     fix: "pass a version such as v1.34.1 or v1.34.1+k3s1"
@@ -141,7 +141,7 @@ struct InstallPlanner {
         let output = String(decoding: result.standardOutput, as: UTF8.self)
         guard result.status == 0, !result.timedOut,
             let line = output.split(separator: "\n").first,
-            let version = KubernetesVersion(String(line))
+            let version = KubernetesVersion(parsing: String(line))
         else {
             throw InstallError(
                 "cannot read the version of \(binary): `k3s --version` exited \(result.status)\(result.timedOut ? " after timing out" : "")",

@@ -35,8 +35,19 @@ func runSubprocess(
     var stdinPipe: [Int32] = [-1, -1]
     var stdoutPipe: [Int32] = [-1, -1]
     var stderrPipe: [Int32] = [-1, -1]
-    guard pipe2(&stdinPipe, O_CLOEXEC) == 0, pipe2(&stdoutPipe, O_CLOEXEC) == 0, pipe2(&stderrPipe, O_CLOEXEC) == 0
-    else { throw .spawnFailed(path: path, errno: errno) }
+    // Close-on-exec keeps these pipes out of children spawned by other threads; posix_spawn's
+    // dup2 clears the flag on the copies the child gets as 0, 1 and 2.
+    for index in 0..<3 {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw .spawnFailed(path: path, errno: errno) }
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        switch index {
+        case 0: stdinPipe = ends
+        case 1: stdoutPipe = ends
+        default: stderrPipe = ends
+        }
+    }
 
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 internal import COpenSSL
 
 /// The subject and validity of a PEM client certificate (the first one in the input).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Credentials of the pod's own service account, as client-go's rest.InClusterConfig builds
 /// them: the server from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, the CA and
@@ -28,7 +28,7 @@ public enum InClusterCredentials {
             )
         }
         let namespace = (try? FileContents.read("\(directory)/namespace"))
-            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() }
 
         return KubeCredentials(
             server: "https://\(ServerAddress.bracketed(host)):\(portNumber)",

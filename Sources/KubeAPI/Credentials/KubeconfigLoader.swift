@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 internal import YAML
 
 /// Reads the credentials of one context from a kubeconfig file, with the fields and rules of
@@ -12,7 +12,7 @@ public enum KubeconfigLoader {
     public static func load(path: String, hostRoot: String? = nil, context: String? = nil) throws(KubeAPIError) -> KubeCredentials {
         let filePath = HostPath.resolve(path, under: hostRoot)
         let bytes = try FileContents.read(filePath)
-        let directory = (filePath as NSString).deletingLastPathComponent
+        let directory = directoryName(filePath)
         return try parse(
             String(decoding: bytes, as: UTF8.self),
             source: "kubeconfig \(filePath)",
@@ -143,7 +143,7 @@ struct KubeconfigFields {
         if value.hasPrefix("/") {
             return HostPath.resolve(value, under: hostRoot)
         }
-        return (directory as NSString).appendingPathComponent(value)
+        return joinPath(directory, value)
     }
 }
 

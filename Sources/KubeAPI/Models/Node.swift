@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The parts of a core/v1 Node that harbor-keyless reads.
 public struct Node: Codable, Sendable, Equatable {
@@ -63,6 +63,7 @@ public enum KubeTime {
         let whole = seconds.rounded(.down)
         let micros = Int(((seconds - whole) * 1_000_000).rounded(.down))
         let base = rfc3339(Date(timeIntervalSince1970: whole)).dropLast()
-        return base + "." + String(format: "%06d", micros) + "Z"
+        let digits = String(micros)
+        return base + "." + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "Z"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Turns an error response into a `KubeAPIError` carrying the API's own `Status.message`.
 enum HTTPErrorMapping {
@@ -10,7 +10,7 @@ enum HTTPErrorMapping {
     ) -> KubeAPIError {
         var message = message(from: response)
         for secret in secrets where !secret.isEmpty {
-            message = message.replacingOccurrences(of: secret, with: "<redacted>")
+            message = message.replacingAll(secret, with: "<redacted>")
         }
         switch response.status {
         case 401: return .unauthorized(message: message, request: description)
@@ -30,8 +30,8 @@ enum HTTPErrorMapping {
             return message
         }
         let text = String(decoding: response.body.prefix(300), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "\n", with: " ")
+            .trimmingWhitespace()
+            .replacingAll("\n", with: " ")
         return text.isEmpty ? "empty response body" : text
     }
 }

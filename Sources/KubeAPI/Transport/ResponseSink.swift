@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Collects a response's body and headers from libcurl's callbacks, and stops the transfer
 /// when the body grows past `limit` bytes.
@@ -31,12 +31,12 @@ final class ResponseSink {
         let bytes = pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
             Array(UnsafeBufferPointer(start: $0, count: count))
         }
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         if line.hasPrefix("HTTP/") {
             headers.removeAll()
         } else if let colon = line.firstIndex(of: ":"), headers.count < 200 {
             let name = String(line[..<colon]).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
             headers.append((name, value))
         }
         return count

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The parts of a server URL that libcurl needs to connect, and the URL to send when
 /// `tls-server-name` replaces the host for SNI and certificate verification.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The bytes of the CA, client certificate, key and token for one request. Files are read
 /// again for every request, so rotated certificates and tokens take effect without a restart.
@@ -39,7 +40,7 @@ struct TLSMaterial {
             return token
         case .file(let path):
             let text = String(decoding: try FileContents.read(path), as: UTF8.self)
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = text.trimmingWhitespace()
             guard !token.isEmpty else {
                 throw .invalidCredentials(source: "token file \(path)", reason: "the file is empty", fix: "Write the token into the file, or check the projected volume")
             }
@@ -62,7 +63,7 @@ enum FileContents {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
