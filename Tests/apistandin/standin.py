@@ -341,6 +341,7 @@ class Authorizer:
             return False, ""
         resource, group, verb, name = attrs["resource"], attrs["group"], attrs["verb"], attrs.get("name")
         sub = attrs.get("subresource") or ""
+
         if group == "" and resource == "nodes":
             if sub == "" and verb in ("get", "list", "watch"):
                 if name == node:
@@ -353,6 +354,7 @@ class Authorizer:
             if sub == "status" and verb in ("update", "patch"):
                 return True, None if name == node else 'node "%s" is not allowed to modify node "%s"' % (node, name)
             return False, ""
+
         if group == "coordination.k8s.io" and resource == "leases":
             if verb not in ("get", "create", "update", "patch", "delete"):
                 return False, "can only get, create, update, patch, or delete a node lease"
@@ -364,11 +366,13 @@ class Authorizer:
             if verb == "create" and name is not None and name != node:
                 return True, "can only access node lease with the same name as the requesting node"
             return True, None
+
         if group == "" and resource == "serviceaccounts":
             if verb != "create" or sub != "token" or not name:
                 return False, "can only create tokens for individual service accounts"
             # The stand-in tracks no pods, so no service account is related to a node.
             return False, "no relationship found between node '%s' and this object" % node
+
         node_rules = [
             ("authentication.k8s.io", "tokenreviews", ("create",)),
             ("authorization.k8s.io", "subjectaccessreviews", ("create",)),
@@ -848,8 +852,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "PUT":
                 lease = copy.deepcopy(payload or {})
                 meta = lease.setdefault("metadata", {})
-                wanted = meta.get("resourceVersion")
-                if wanted and wanted != current["metadata"]["resourceVersion"]:
+                expected_version = meta.get("resourceVersion")
+                if expected_version and expected_version != current["metadata"]["resourceVersion"]:
                     return self.send(409, conflict_status("leases", group, name), identity)
                 meta.update({"namespace": namespace, "uid": current["metadata"]["uid"],
                              "creationTimestamp": current["metadata"]["creationTimestamp"],
@@ -858,11 +862,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.state.leases[(namespace, name)] = lease
                 return self.send(200, copy.deepcopy(lease), identity)
             if method == "DELETE":
-                wanted = ((payload or {}).get("preconditions") or {}).get("resourceVersion")
-                if wanted and wanted != current["metadata"]["resourceVersion"]:
+                expected_version = ((payload or {}).get("preconditions") or {}).get("resourceVersion")
+                if expected_version and expected_version != current["metadata"]["resourceVersion"]:
                     return self.send(409, status_body(409, "Conflict",
                                                       'Operation cannot be fulfilled on leases.coordination.k8s.io "%s": Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %s'
-                                                      % (name, wanted, current["metadata"]["resourceVersion"]),
+                                                      % (name, expected_version, current["metadata"]["resourceVersion"]),
                                                       {"name": name, "group": group, "kind": "leases"}), identity)
                 del self.state.leases[(namespace, name)]
                 return self.send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
