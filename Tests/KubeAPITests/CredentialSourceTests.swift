@@ -7,9 +7,9 @@ import KubeAPI
 /// stand-in for kube-apiserver).
 @Suite("Credential sources")
 struct CredentialSourceTests {
-    static let standIn = Result { try APIStandIn() }
+    static let standIn = Task { try await APIStandIn.start() }
 
-    var standIn: APIStandIn { get throws { try Self.standIn.get() } }
+    var standIn: APIStandIn { get async throws { try await Self.standIn.value } }
 
     func base64(_ path: String) throws -> String {
         try Data(contentsOf: URL(fileURLWithPath: path)).base64EncodedString()
@@ -17,7 +17,7 @@ struct CredentialSourceTests {
 
     @Test("kubeconfig with data fields connects as its user")
     func kubeconfigDataFields() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let text = """
             apiVersion: v1
             kind: Config
@@ -45,7 +45,7 @@ struct CredentialSourceTests {
 
     @Test("kubeconfig tokenFile is re-read and tls-server-name verified")
     func kubeconfigTokenFileAndServerName() async throws {
-        let standIn = try APIStandIn(["serverNames": ["kubernetes.default.svc.cluster.local"]])
+        let standIn = try await APIStandIn.start(["serverNames": ["kubernetes.default.svc.cluster.local"]])
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: standIn.caFile, toPath: "\(directory)/ca.crt")
@@ -80,7 +80,7 @@ struct CredentialSourceTests {
 
     @Test("kubelet kubeconfig under a host root gives the node identity and name")
     func kubeletKubeconfig() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
 
@@ -146,7 +146,7 @@ struct CredentialSourceTests {
 
     @Test("in-cluster token file is read again before each request")
     func tokenRotation() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: standIn.caFile, toPath: "\(directory)/ca.crt")
@@ -203,16 +203,16 @@ struct CredentialSourceTests {
     }
 
     @Test("node name falls back to NODE_NAME without a node certificate")
-    func nodeNameFromEnvironment() throws {
-        let standIn = try standIn
+    func nodeNameFromEnvironment() async throws {
+        let standIn = try await standIn
         let admin = standIn.credentials(client: "admin")
         #expect(try admin.nodeName(environment: ["NODE_NAME": "node-c"]) == "node-c")
         #expect(try admin.nodeName(environment: [:]) == nil)
     }
 
     @Test("certificate subject, groups and expiry are read")
-    func certificateSubject() throws {
-        let standIn = try standIn
+    func certificateSubject() async throws {
+        let standIn = try await standIn
         let pem = Array(try Data(contentsOf: URL(fileURLWithPath: standIn.clientCertificate("expired"))))
         let subject = try #require(CertificateSubject.parse(pem: pem))
         #expect(subject.commonName == "system:node:node-a")

@@ -8,7 +8,7 @@ import KubeAPI
 struct FailureTests {
     @Test("500 on a retryable call is retried, then surfaced with the Status message")
     func serverErrorRetried() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let error = await apiError { try await client.version() }
         #expect(error?.httpCode == 500)
@@ -18,7 +18,7 @@ struct FailureTests {
 
     @Test("500 twice, then success")
     func serverErrorRecovers() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500, "times": 2]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500, "times": 2]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let version = try await client.version()
         #expect(version.gitVersion == "v1.34.1+k3s1")
@@ -27,7 +27,7 @@ struct FailureTests {
 
     @Test("429 is retried")
     func tooManyRequests() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/nodes/node-a", "status": 429, "times": 1]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/nodes/node-a", "status": 429, "times": 1]]])
         let client = standIn.client(standIn.credentials(client: "node-a"), KubeClientOptions(maxAttempts: 2, retryBaseDelay: 0.05, retryMaxDelay: 1.5))
         #expect(try await client.node("node-a").metadata.name == "node-a")
         #expect(standIn.requests(path: "/api/v1/nodes/node-a").map { $0["status"] as? Int } == [429, 200])
@@ -35,7 +35,7 @@ struct FailureTests {
 
     @Test("500 on event creation is not retried")
     func eventNotRetried() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/namespaces/default/events", "status": 500]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/namespaces/default/events", "status": 500]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let event = CoreEvent.aboutNode("node-a", uid: nil, type: "Warning", reason: "ProviderFailed", message: "x", component: "harbor-keyless", time: KubeTime.rfc3339(Date()))
         let error = await apiError { try await client.createEvent(namespace: "default", event: event) }
@@ -45,7 +45,7 @@ struct FailureTests {
 
     @Test("slow answer times out naming server and path")
     func slowAnswer() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/nodes/node-a", "delay": 1.5]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/nodes/node-a", "delay": 1.5]]])
         let options = KubeClientOptions(connectTimeout: 1, requestTimeout: 0.5, maxAttempts: 3, retryBaseDelay: 0.05)
         let client = standIn.client(standIn.credentials(client: "node-a"), options)
         let error = await apiError { try await client.node("node-a") }
@@ -60,7 +60,7 @@ struct FailureTests {
 
     @Test("stale resourceVersion on a Lease update is a conflict")
     func leaseConflict() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let created = try await client.createLease(namespace: "kube-node-lease", lease: Lease(metadata: ObjectMeta(name: "node-a"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 40)))
         var first = created
@@ -89,7 +89,7 @@ struct FailureTests {
     func unreachable() async throws {
         // Bind a port, then close it, so nothing listens there.
         let port = try closedLoopbackPort()
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.server = "https://127.0.0.1:\(port)"
         let client = KubeClient(credentials: credentials, options: APIStandIn.fastOptions)
@@ -110,7 +110,7 @@ struct FailureTests {
 
     @Test("server certificate from another CA is rejected")
     func wrongCA() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.certificateAuthority = .file(standIn.unrelatedCAFile)
         let error = await apiError { try await standIn.client(credentials).version() }
@@ -120,7 +120,7 @@ struct FailureTests {
 
     @Test("system CA bundle is never trusted in place of the configured CA")
     func systemBundleIgnored() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.certificateAuthority = .file("/etc/ssl/certs/ca-certificates.crt")
         let error = await apiError { try await standIn.client(credentials).version() }
@@ -129,7 +129,7 @@ struct FailureTests {
 
     @Test("expired client certificate is rejected")
     func expiredClientCertificate() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let error = await apiError { try await standIn.client(standIn.credentials(client: "expired")).version() }
         // The stand-in aborts the TLS handshake, where kube-apiserver would return 401.
         #expect(error?.curlCode == 56)
@@ -139,7 +139,7 @@ struct FailureTests {
 
     @Test("tls-server-name is used for SNI and verification")
     func tlsServerName() async throws {
-        let standIn = try APIStandIn(["serverNames": ["kubernetes.default.svc.cluster.local"]])
+        let standIn = try await APIStandIn.start(["serverNames": ["kubernetes.default.svc.cluster.local"]])
         let withoutName = await apiError { try await standIn.client(standIn.credentials(client: "node-a")).version() }
         #expect(withoutName?.curlCode == 60)
         let named = standIn.client(standIn.credentials(client: "node-a", tlsServerName: "kubernetes.default.svc.cluster.local"))
@@ -148,7 +148,7 @@ struct FailureTests {
 
     @Test("response larger than the bound is rejected")
     func responseBound() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let client = standIn.client(standIn.credentials(client: "node-a"), KubeClientOptions(maxResponseBytes: 64))
         let error = await apiError { try await client.version() }
         #expect(error == .responseTooLarge(limitBytes: 64, request: RequestDescription(server: standIn.server, method: "GET", path: "/version")))
@@ -156,7 +156,7 @@ struct FailureTests {
 
     @Test("unknown token is unauthorized")
     func unknownToken() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let error = await apiError { try await standIn.client(standIn.credentials(token: "not-a-known-token")).version() }
         #expect(error == .unauthorized(message: "Unauthorized", request: RequestDescription(server: standIn.server, method: "GET", path: "/version")))
     }
@@ -164,7 +164,7 @@ struct FailureTests {
     @Test("token never appears in error text")
     func tokenNotInErrors() async throws {
         let token = "secret-token-must-not-leak-4242"
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500], ["path": "/api/v1/nodes/node-a", "delay": 2]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500], ["path": "/api/v1/nodes/node-a", "delay": 2]]])
         try APIStandIn.writeTokens([token: ["user": "system:serviceaccount:default:other", "groups": ["system:serviceaccounts"]]], to: standIn.tokenFile)
         let client = standIn.client(standIn.credentials(token: token), KubeClientOptions(requestTimeout: 0.5, maxAttempts: 2, retryBaseDelay: 0.01))
         let reviewSpec = SubjectAccessReviewSpec(user: "x", groups: [], nonResourceAttributes: .init(path: "/x", verb: "get"))
@@ -186,7 +186,7 @@ struct FailureTests {
 
     @Test("kubelet metrics need nodes/metrics")
     func kubeletMetrics() async throws {
-        let kubelet = try APIStandIn(["role": "kubelet"])
+        let kubelet = try await APIStandIn.start(["role": "kubelet"])
         let agent = kubelet.client(kubelet.credentials(token: APIStandIn.agentToken)).kubelet(host: "127.0.0.1", port: kubelet.port)
         let metrics = try await agent.rawGet("/metrics")
         #expect(metrics.status == 200)
