@@ -25,7 +25,7 @@ without verifying it. Only the fields harbor-keyless sends are modelled.
 Usage: standin.py --config CONFIG.json --dir DIR
 It makes its own CA, serving certificate and client certificates with `openssl` in DIR,
 binds 127.0.0.1 on a free port and prints one JSON line: {"port": N, "dir": DIR}. It exits
-when its standard input closes.
+on SIGTERM, when its standard input closes, or when its parent process exits.
 
 CONFIG keys (all optional):
   role            "apiserver" (default) or "kubelet"
@@ -931,12 +931,22 @@ def main():
     server = Server(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
-    # 3. Exit when standard input closes, so a test process that dies leaves no server behind.
+    # 3. Exit when standard input closes or the parent process goes away, so a test process
+    #    that dies leaves no server behind. Both checks are needed: a child that the parent
+    #    spawns later can inherit the pipe's write end and keep standard input open.
+    parent = os.getppid()
+
     def exit_on_eof():
         sys.stdin.read()
         os._exit(0)
 
+    def exit_with_parent():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
     threading.Thread(target=exit_on_eof, daemon=True).start()
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     print(json.dumps({"port": server.server_address[1], "dir": directory}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

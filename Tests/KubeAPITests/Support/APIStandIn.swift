@@ -3,7 +3,7 @@ import KubeAPI
 
 /// A running copy of Tests/apistandin/standin.py, the loopback stand-in for kube-apiserver
 /// (the real one cannot run on test machines). It makes its own CA and client certificates
-/// in a temporary directory, and exits when this object closes its standard input.
+/// in a temporary directory, and exits when this object is released or the test process ends.
 /// Every stored property is set once in `init`, so sharing an instance between tests is safe.
 final class APIStandIn: @unchecked Sendable {
     let port: Int
@@ -143,9 +143,10 @@ final class APIStandIn: @unchecked Sendable {
         requests().filter { $0["path"] as? String == path }
     }
 
-    /// Closes the stand-in's standard input, on which it exits by itself. Waiting for the exit
-    /// here would block whichever thread releases the last reference.
+    /// Stops the stand-in with SIGTERM and closes its standard input. It does not wait for the
+    /// exit, which would block whichever thread releases the last reference.
     deinit {
+        process.terminate()
         try? input.fileHandleForWriting.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
