@@ -2,7 +2,9 @@ import Dispatch
 import FoundationEssentials
 
 /// A client for one Kubernetes API server (or one kubelet), safe to share between tasks.
-/// Each request runs on its own libcurl handle on a background queue.
+/// Each request runs on its own libcurl handle on a background queue, with a new TLS
+/// connection per request. Cancelling the calling task stops retries, but not a transfer
+/// in progress, which ends by its timeouts.
 public final class KubeClient: Sendable {
     public let credentials: KubeCredentials
     public let options: KubeClientOptions
@@ -35,22 +37,29 @@ public final class KubeClient: Sendable {
         while true {
             let outcome = await perform(request)
             let retryDelay: Double
+            let failure: KubeAPIError
             switch outcome {
             case .response(let response) where response.status < 400:
                 return response
             case .response(let response):
-                let error = HTTPErrorMapping.error(for: response, request: request, description, redacting: secrets(of: request))
+                failure = HTTPErrorMapping.error(for: response, request: request, description, redacting: secrets(of: request))
                 guard request.retryable, attempt < options.maxAttempts, response.status >= 500 || response.status == 429 else {
-                    throw error
+                    throw failure
                 }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: response.retryAfter)
             case .failure(let error, let kind):
+                failure = error
                 let mayRetry = kind == .notSent || (kind == .transient && request.retryable)
-                guard mayRetry, attempt < options.maxAttempts else { throw error }
+                guard mayRetry, attempt < options.maxAttempts else { throw failure }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: nil)
             }
+
+            // A cancelled task stops retrying and reports the last failure.
             attempt += 1
             try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1_000_000_000))
+            if Task.isCancelled {
+                throw failure
+            }
         }
     }
 

@@ -33,6 +33,19 @@ struct FailureTests {
         #expect(standIn.requests(path: "/api/v1/nodes/node-a").map { $0["status"] as? Int } == [429, 200])
     }
 
+    @Test("cancelled call stops retrying")
+    func cancelledRetries() async throws {
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500]]])
+        let options = KubeClientOptions(maxAttempts: 5, retryBaseDelay: 1, retryMaxDelay: 1)
+        let client = standIn.client(standIn.credentials(client: "node-a"), options)
+        let call = Task { await apiError { try await client.version() } }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        call.cancel()
+        let error = await call.value
+        #expect(error?.httpCode == 500)
+        #expect(standIn.requests(path: "/version").count == 1)
+    }
+
     @Test("500 on event creation is not retried")
     func eventNotRetried() async throws {
         let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/namespaces/default/events", "status": 500]]])
