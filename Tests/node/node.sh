@@ -197,6 +197,7 @@ cmd_start() {
     rm -f "$dir/root/etc/machine-id"
     systemd-machine-id-setup --root="$dir/root" >/dev/null 2>&1
     mkdir -p "$dir/root/var/log/journal"
+    echo "$name" >"$dir/root/etc/hostname"
     install_standin "$dir/root"
     local unit
     for unit in "${enable[@]}"; do
@@ -239,7 +240,7 @@ cmd_exec() {
     dir=$(node_dir "$name")
     leader=$(leader_pid "$dir") || die "node '$name' is not running"
     # The container has no user namespace of its own, so only these five are entered.
-    exec nsenter --target "$leader" --mount --uts --ipc --net --pid --root --wd=/ \
+    exec nsenter --target "$leader" --mount --uts --ipc --net --pid --root --wd \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb "$@"
 }
 
