@@ -7,7 +7,7 @@ final class ChildProcess {
     let pid: pid_t
     private var exited = false
 
-    init(_ executable: String, _ arguments: [String], stdout: String = "/dev/null") throws {
+    init(_ executable: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null") throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -25,6 +25,7 @@ final class ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -72,12 +73,12 @@ final class ChildProcess {
 extension ChildProcess {
     /// Runs `executable` to completion and returns its exit status and standard output.
     /// Standard error stays the test's, so failures show the tool's own message.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], stdin: String = "/dev/null") throws -> (status: Int32, output: String) {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("harbor-keyless-output-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: output) }
 
-        let child = try ChildProcess(executable, arguments, stdout: output.path)
+        let child = try ChildProcess(executable, arguments, stdin: stdin, stdout: output.path)
         let status = child.wait()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return (status, text)
