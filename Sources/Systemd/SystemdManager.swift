@@ -8,8 +8,8 @@ import Glibc
 
 /// A client of systemd's manager (`org.freedesktop.systemd1`) on a system bus.
 ///
-/// One instance owns one bus connection. Every bus call runs on the instance's serial queue,
-/// because sd-bus connections are not thread-safe; the synchronous methods block their caller
+/// One instance owns one bus connection. Every bus call runs on the instance's serial queue
+/// because sd-bus connections are not thread-safe. The synchronous methods block their caller
 /// until the reply arrives (25 s D-Bus timeout). `restart` does not block the calling task; it
 /// waits on the queue in 100 ms slices, so other calls can run while a job is pending.
 public final class SystemdManager: @unchecked Sendable {
@@ -37,7 +37,7 @@ public final class SystemdManager: @unchecked Sendable {
     }
 
     /// Connects to the system bus at `address` (default: `defaultAddress`). This checks only
-    /// that a bus answers; the first call finds out whether systemd is on it.
+    /// that a bus accepts the connection. The first call finds out whether systemd is on it.
     public static func connect(address: String? = nil) throws(SystemdError) -> SystemdManager {
         let target = address ?? defaultAddress
         return SystemdManager(connection: try BusConnection(address: target))
@@ -51,7 +51,7 @@ public final class SystemdManager: @unchecked Sendable {
 
     // MARK: Units
 
-    /// Returns the state of `unit`, or nil when systemd knows no such unit (no unit file and
+    /// Returns the state of `unit`, or nil when systemd has no such unit (no unit file and
     /// not loaded). Loads the unit when it is not loaded yet, as `systemctl show` does.
     public func unitState(_ unit: String) throws(SystemdError) -> UnitState? {
         try validateUnitName(unit)

@@ -57,7 +57,7 @@ struct NodeTests {
         #expect(after.execMainStartTimestamp > before.execMainStartTimestamp)
         #expect(after.fragmentPath == "/etc/systemd/system/k3s.service")
 
-        // 2. The journal of the new invocation holds the kubelet command line with the flags.
+        // 2. The journal of the new invocation contains the kubelet command line with the flags.
         let reader = JournalReader(source: .directory(node.journalDirectory))
         let line = try await waitForEntry(reader, .invocation(after.invocationID)) { $0.message.hasPrefix("Running kubelet ") || $0.message.contains("msg=\"Running kubelet ") }
         #expect(line?.message.contains("--image-credential-provider-config=\(providerConfigPath)") == true)

@@ -60,7 +60,7 @@ final class PrivateBus {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// A bus for one user with no service directories, so an unowned name is ServiceUnknown.
+    /// Builds a bus configuration with no service directories, so an unowned name is ServiceUnknown.
     private static func configuration(listen address: String) -> String {
         """
         <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
