@@ -96,6 +96,24 @@ struct NodeTests {
         #expect(latest.invocationID != started.invocationID)
         #expect(failure?.message.contains("cacheType is required to be set when tokenAttributes is specified") == true)
     }
+    @Test("an agent with a server-only key fails its restart job")
+    func agentRejectsServerKey() async throws {
+        let node = try NodeHarness()
+        // k3s agent has no cluster-init flag, so the stand-in exits before READY=1.
+        try node.write("/etc/rancher/k3s/config.yaml.d/50-server-only.yaml", "cluster-init: true\n")
+        let manager = try SystemdManager.connect(address: node.busAddress)
+
+        let result = try await manager.restart("k3s-agent.service", timeout: .seconds(30))
+        let state = try #require(try manager.unitState("k3s-agent.service"))
+        let reader = JournalReader(source: .directory(node.journalDirectory))
+        let fatal = try await waitForEntry(reader, .unit("k3s-agent.service")) {
+            $0.message.contains("level=fatal")
+        }
+
+        #expect(result == .failed)
+        #expect(state.subState == "auto-restart")
+        #expect(fatal?.message.contains("flag provided but not defined: -cluster-init") == true)
+    }
 }
 
 /// Polls the journal for up to 10 s until an entry matching `predicate` shows up.
