@@ -116,6 +116,79 @@ struct NodeTests {
     }
 }
 
+/// Provider configs the k3s stand-in must reject as the kubelet of the claimed version does
+/// (kubernetes pkg/credentialprovider/plugin/config.go): version, config, kubelet error text.
+private let rejectedConfigs: [(version: String, config: String, binary: Bool, error: String)] = [
+    ("v1.34.1+k3s1", validProviderConfig.replacingOccurrences(of: "cacheType: Token", with: "cacheType: \"\""), true,
+     "providers.tokenAttributes.cacheType: Required value: cacheType is required to be set when tokenAttributes is specified"),
+    ("v1.33.4+k3s1", validProviderConfig, true,
+     #"strict decoding error: unknown field \"providers[0].tokenAttributes.cacheType\""#),
+    ("v1.32.9+k3s1", validProviderConfig, true,
+     #"strict decoding error: unknown field \"providers[0].tokenAttributes\""#),
+    ("v1.34.1+k3s1", validProviderConfig, false,
+     "plugin binary executable \(providerBinary) did not exist"),
+    ("v1.34.1+k3s1", validProviderConfig.replacingOccurrences(of: "defaultCacheDuration: \"1h\"", with: "defaultCacheDuration: \"-1m\""), true,
+     #"providers.defaultCacheDuration: Invalid value: \"-1m\": must be greater than or equal to 0"#),
+]
+
+@Suite("k3s stand-in on a real systemd node", .serialized, .enabled(
+    if: NodeHarness.enabled, "set HARBOR_KEYLESS_NODE_TESTS=1 and run as root to boot a systemd-nspawn node"
+))
+struct StandInTests {
+    @Test("stand-in rejects configs per kubelet version")
+    func rejectsPerVersion() async throws {
+        let node = try NodeHarness()
+        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "0.1\n")
+        let manager = try SystemdManager.connect(address: node.busAddress)
+        let reader = JournalReader(source: .directory(node.journalDirectory))
+
+        for (version, config, binary, error) in rejectedConfigs {
+            try node.write("/etc/k3s-standin/version", version + "\n")
+            try node.write(providerConfigPath, config)
+            if binary {
+                try node.write(providerBinary, "#!/bin/sh\nexit 0\n", mode: 0o755)
+            } else {
+                try? FileManager.default.removeItem(atPath: node.root + providerBinary)
+            }
+
+            let result = try await manager.restart("k3s.service", timeout: .seconds(30))
+            let state = try #require(try manager.unitState("k3s.service"))
+            let failure = try await waitForEntry(reader, .invocation(state.invocationID)) {
+                $0.message.contains("\"Failed to register CRI auth plugins\"")
+            }
+
+            #expect(result == .done, "\(version)")
+            #expect(failure?.message.contains(error) == true, "\(version): \(failure?.message ?? "no failure logged")")
+        }
+    }
+
+    @Test("stand-in merges config files like k3s")
+    func mergesConfigFiles() async throws {
+        let node = try NodeHarness()
+        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "0.1\n")
+        try node.write("/etc/rancher/k3s/config.yaml", "kubelet-arg: [\"v=2\"]\nnode-ip: 10.0.0.1\n")
+        try node.write("/etc/rancher/k3s/config.yaml.d/10-append.yaml", "kubelet-arg+: [\"max-pods=50\"]\n")
+        try node.write("/etc/rancher/k3s/config.yaml.d/20-ignored.txt", "kubelet-arg: [\"v=9\"]\n")
+        try node.write("/etc/rancher/k3s/config.yaml.d/30-node.YML", "node-ip: 10.0.0.2\nbogus-key: 1\n")
+        let manager = try SystemdManager.connect(address: node.busAddress)
+
+        let result = try await manager.restart("k3s.service", timeout: .seconds(30))
+        let state = try #require(try manager.unitState("k3s.service"))
+        let reader = JournalReader(source: .directory(node.journalDirectory))
+        let kubelet = try await waitForEntry(reader, .invocation(state.invocationID)) { $0.message.contains("Running kubelet ") }
+        let unknown = try await waitForEntry(reader, .invocation(state.invocationID)) { $0.message.contains("Unknown flag") }
+        let files = try manager.listUnitFiles(matching: ["k3s*.service"])
+
+        #expect(result == .done)
+        #expect(kubelet?.message.contains("--max-pods=50") == true)
+        #expect(kubelet?.message.contains("--v=2") == true)
+        #expect(kubelet?.message.contains("--v=9") == false)
+        #expect(kubelet?.message.contains("--image-credential-provider") == false)
+        #expect(unknown?.message.contains("Unknown flag --bogus-key found in config.yaml, skipping") == true)
+        #expect(files.map(\.name) == ["k3s-agent.service", "k3s.service"])
+    }
+}
+
 /// Polls the journal for up to 10 s until an entry matching `predicate` shows up.
 private func waitForEntry(
     _ reader: JournalReader, _ filter: JournalReader.Filter, _ predicate: (JournalEntry) -> Bool
