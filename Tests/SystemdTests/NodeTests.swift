@@ -82,7 +82,9 @@ struct NodeTests {
         // Restart=always with RestartSec=5s: the next run starts about 5 s after the exit.
         var latest = started
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while latest.nRestarts == started.nRestarts, ContinuousClock.now < deadline {
+        // NRestarts grows when the restart begins, a moment before the new invocation id.
+        while latest.nRestarts == started.nRestarts || latest.invocationID == started.invocationID,
+              ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             latest = try #require(try manager.unitState("k3s.service"))
         }
