@@ -28,7 +28,8 @@ final class PrivateBus {
             arguments.append("--config-file=\(config.path)")
         }
         daemon = try ChildProcess("/usr/bin/dbus-daemon", arguments)
-        try waitFor("dbus-daemon socket \(socket)") { FileManager.default.fileExists(atPath: socket) }
+        // The socket file appears at bind(2), a moment before the daemon listens on it.
+        try waitFor("dbus-daemon listening on \(socket)") { Self.acceptsConnections(socket) }
     }
 
     /// Starts the systemd manager stand-in with `scenario` (see the script's docstring).
@@ -83,6 +84,24 @@ final class PrivateBus {
     private static var standInScript: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("systemd_manager_standin.py").path
+    }
+
+    private static func acceptsConnections(_ path: String) -> Bool {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: path.utf8.prefix(buffer.count - 1))
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
     }
 
     private func waitFor(_ what: String, _ condition: () -> Bool) throws {
