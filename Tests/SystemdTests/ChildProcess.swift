@@ -71,6 +71,12 @@ final class ChildProcess {
 }
 
 extension ChildProcess {
+    /// Starts `executable` under coreutils `timeout`, so a server outlives a killed test run
+    /// by at most 5 minutes; `stop()` still ends it at once because timeout forwards SIGTERM.
+    convenience init(bounded executable: String, _ arguments: [String]) throws {
+        try self.init("/usr/bin/timeout", ["--kill-after=5", "300", executable] + arguments)
+    }
+
     /// Runs `executable` to completion and returns its exit status and standard output.
     /// Standard error stays the test's, so failures show the tool's own message.
     static func run(_ executable: String, _ arguments: [String], stdin: String = "/dev/null") throws -> (status: Int32, output: String) {

@@ -27,7 +27,7 @@ final class PrivateBus {
             try Data(Self.configuration(listen: address).utf8).write(to: config)
             arguments.append("--config-file=\(config.path)")
         }
-        daemon = try ChildProcess("/usr/bin/dbus-daemon", arguments)
+        daemon = try ChildProcess(bounded: "/usr/bin/dbus-daemon", arguments)
         // The socket file appears at bind(2), a moment before the daemon listens on it.
         try waitFor("dbus-daemon listening on \(socket)") { Self.acceptsConnections(socket) }
     }
@@ -38,7 +38,7 @@ final class PrivateBus {
         try Data(scenario.utf8).write(to: scenarioFile)
         let ready = directory.appendingPathComponent("ready").path
 
-        standIn = try ChildProcess("/usr/bin/python3", [
+        standIn = try ChildProcess(bounded: "/usr/bin/python3", [
             Self.standInScript, "--address", address, "--scenario", scenarioFile.path,
             "--log", callLog.path, "--ready", ready,
         ])
