@@ -7,7 +7,7 @@ final class ChildProcess {
     let pid: pid_t
     private var exited = false
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    init(_ executable: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null") throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -21,11 +21,12 @@ final class ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        // Stdout goes nowhere; stderr stays the test's, so a crashing stand-in shows its trace.
+        // Stdout goes to `stdout`; stderr stays the test's, so a crashing stand-in shows its trace.
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -36,6 +37,15 @@ final class ChildProcess {
             throw FixtureError(message: "posix_spawn \(executable): \(String(cString: strerror(result)))")
         }
         pid = child
+    }
+
+    /// Waits for the child to exit and returns its exit status (128 + signal when killed).
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        exited = true
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
     }
 
     /// Sends SIGTERM, then SIGKILL after `grace`, and reaps the child.
@@ -57,5 +67,26 @@ final class ChildProcess {
 
     deinit {
         stop()
+    }
+}
+
+extension ChildProcess {
+    /// Starts `executable` under coreutils `timeout`, so a server outlives a killed test run
+    /// by at most 5 minutes; `stop()` still ends it at once because timeout forwards SIGTERM.
+    convenience init(bounded executable: String, _ arguments: [String]) throws {
+        try self.init("/usr/bin/timeout", ["--kill-after=5", "300", executable] + arguments)
+    }
+
+    /// Runs `executable` to completion and returns its exit status and standard output.
+    /// Standard error stays the test's, so failures show the tool's own message.
+    static func run(_ executable: String, _ arguments: [String], stdin: String = "/dev/null") throws -> (status: Int32, output: String) {
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("harbor-keyless-output-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: output) }
+
+        let child = try ChildProcess(executable, arguments, stdin: stdin, stdout: output.path)
+        let status = child.wait()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return (status, text)
     }
 }

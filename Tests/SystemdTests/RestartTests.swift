@@ -61,12 +61,10 @@ struct RestartTests {
         try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "before-reply"}}}"#)
         let manager = try SystemdManager.connect(address: bus.address)
 
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = try await manager.restart("k3s.service", timeout: .seconds(5))
+        // Nothing sends JobRemoved again, so a missed signal ends in .timedOut.
+        let result = try await manager.restart("k3s.service", timeout: .seconds(10))
 
         #expect(result == .done)
-        #expect(start.duration(to: clock.now) < .seconds(2))
     }
 
     @Test("restart ignores JobRemoved of other jobs")
@@ -94,7 +92,7 @@ struct RestartTests {
         let elapsed = start.duration(to: clock.now)
 
         #expect(elapsed >= .milliseconds(400))
-        #expect(elapsed < .seconds(3))
+        #expect(elapsed < .seconds(5))
     }
 
     @Test("other calls run while a restart waits")
