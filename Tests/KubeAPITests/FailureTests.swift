@@ -100,8 +100,10 @@ struct FailureTests {
 
     @Test("closed port is a connection error naming the server")
     func unreachable() async throws {
-        // Bind a port, then close it, so nothing listens there.
-        let port = try closedLoopbackPort()
+        try await withClosedLoopbackPort { port in try await unreachable(port: port) }
+    }
+
+    private func unreachable(port: Int) async throws {
         let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.server = "https://127.0.0.1:\(port)"
@@ -210,7 +212,10 @@ struct FailureTests {
 }
 
 /// Returns a loopback port that nothing listens on, by binding it and closing it again.
-func closedLoopbackPort() throws -> Int {
+/// A loopback port with nothing listening on it, reserved until `body` returns: the socket
+/// stays bound without `listen`, so connections are refused and no other test's server can
+/// take the port meanwhile (a port closed before use was seen taken by a parallel test).
+func withClosedLoopbackPort<T>(_ body: (Int) async throws -> T) async throws -> T {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
@@ -224,5 +229,5 @@ func closedLoopbackPort() throws -> Int {
         }
     }
     guard bound else { throw StandInError(message: "cannot bind a loopback port: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return try await body(Int(UInt16(bigEndian: address.sin_port)))
 }

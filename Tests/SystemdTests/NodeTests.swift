@@ -140,7 +140,10 @@ struct StandInTests {
     @Test("stand-in rejects configs per kubelet version")
     func rejectsPerVersion() async throws {
         let node = try NodeHarness()
-        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "0.1\n")
+        // One second between READY=1 and the kubelet's validation, like a real server whose
+        // API server is up first; shorter delays let systemd see the exit before READY=1 on
+        // loaded cores and fail the job instead.
+        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "1\n")
         let manager = try SystemdManager.connect(address: node.busAddress)
         let reader = JournalReader(source: .directory(node.journalDirectory))
 

@@ -92,21 +92,26 @@ struct RestartTests {
         let elapsed = start.duration(to: clock.now)
 
         #expect(elapsed >= .milliseconds(400))
-        #expect(elapsed < .seconds(5))
+        // Generous: parallel tests on two loaded cores delay the wake-up by seconds.
+        #expect(elapsed < .seconds(15))
     }
 
     @Test("other calls run while a restart waits")
     func callsDuringRestart() async throws {
         let bus = try PrivateBus()
-        try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "done", "delay_ms": 1500}}}"#)
+        try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "done", "delay_ms": 4000}}}"#)
         let manager = try SystemdManager.connect(address: bus.address)
 
-        let restart = Task { try await manager.restart("k3s.service", timeout: .seconds(10)) }
-        try await Task.sleep(for: .milliseconds(300))
-        let during = try manager.unitState("k3s.service")
+        let restart = Task { try await manager.restart("k3s.service", timeout: .seconds(20)) }
+        // Poll until the job is seen running; on loaded cores the restart task may start late.
+        var during: String?
+        for _ in 0..<35 where during != "activating" {
+            try await Task.sleep(for: .milliseconds(100))
+            during = try manager.unitState("k3s.service")?.activeState
+        }
         let result = try await restart.value
 
-        #expect(during?.activeState == "activating")
+        #expect(during == "activating")
         #expect(result == .done)
     }
 
