@@ -361,4 +361,16 @@ struct InstallTests {
         #expect(node.exists("/etc/k3s/main.yaml.d/99-credential-provider-harbor.yaml"))
         #expect(!node.exists(Self.dropIn))
     }
+
+    @Test("a broad matchImages pattern is reported")
+    func broadPattern() throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let registries = [RegistryConfiguration(host: "harbor.example.com", matchImages: ["harbor.example.com", "*.example.*"])]
+
+        let plan = try Installer(configuration: configuration(node, registries: registries)).plan()
+
+        #expect(plan.warnings.contains { $0.contains("*.example.*") })
+        #expect(!plan.warnings.contains { $0.contains("pattern harbor.example.com ") })
+    }
 }

@@ -20,6 +20,13 @@ extension InstallPlanner {
 
         var files: [PlannedFile] = []
         var warnings: [String] = []
+        for entry in layout.entries {
+            for pattern in entry.matchImages where Self.isBroad(pattern) {
+                warnings.append(
+                    "matchImages pattern \(pattern) matches registries of other owners: pods pulling from them send their service account token there"
+                )
+            }
+        }
 
         // 1. Executables, one per provider entry.
         let wanted = layout.names
@@ -112,6 +119,14 @@ extension InstallPlanner {
             files: files,
             warnings: []
         )
+    }
+
+    /// Whether a pattern's host has a wildcard in its last two labels (`*.io`, `*.example.*`),
+    /// so it covers registries beyond one organisation's domain.
+    static func isBroad(_ pattern: String) -> Bool {
+        let host = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
+        let name = host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? host
+        return name.split(separator: ".").suffix(2).contains { $0.contains("*") }
     }
 
     // MARK: - Provider config
