@@ -202,7 +202,7 @@ struct InstallTests {
 
         let report = try await Installer(configuration: configuration).install()
 
-        #expect(report.plan.kubernetesVersionSource == "--kubernetes-version")
+        #expect(report.plan.kubernetesVersionSource == "the configured Kubernetes version")
     }
 
     @Test("a symlinked drop-in directory that leaves the root is rejected")

@@ -148,4 +148,38 @@ struct RestartNodeTests {
         #expect(try manager.unitState("k3s.service")?.invocationID != before.invocationID)
         #expect(node.read(Self.dropIn) != nil)
     }
+
+    @Test("an agent killed during the settle window is resumed by the next run")
+    func resumeAfterKill() async throws {
+        let (node, manager) = try await bootNode()
+        let before = try #require(try manager.unitState("k3s.service"))
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "install", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
+            "--settle-window", "60s",
+        ]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        // Kill the agent once systemd has restarted k3s and the agent watches it settle.
+        for _ in 0..<200 where try manager.unitState("k3s.service")?.invocationID == before.invocationID {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == true)
+        let restarted = try #require(try manager.unitState("k3s.service"))
+
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(next.status == 0, "\(next.error)")
+        #expect(next.output.contains("verified the restart of k3s.service that an earlier run started"))
+        #expect(!next.output.contains("restarted k3s.service"))
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == false)
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+    }
 }

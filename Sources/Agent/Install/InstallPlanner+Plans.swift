@@ -121,7 +121,7 @@ extension InstallPlanner {
         )
     }
 
-    /// Whether a pattern's host has a wildcard in its last two labels (`*.io`, `*.example.*`),
+    /// Returns whether a pattern's host has a wildcard in its last two labels (`*.io`, `*.example.*`),
     /// so it covers registries beyond one organisation's domain.
     static func isBroad(_ pattern: String) -> Bool {
         let host = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
@@ -146,7 +146,7 @@ extension InstallPlanner {
         }
     }
 
-    /// Whether the file at `path` runs as credential-provider-harbor (`--version`).
+    /// Returns whether the file at `path` runs as credential-provider-harbor (`--version`).
     func isOurExecutable(_ path: String) -> Bool {
         guard let executable = try? root.openExecutable(path),
             let result = try? runSubprocess(
@@ -186,7 +186,7 @@ extension InstallPlanner {
     }
 
     /// Validates the merged config by every rule the target kubelet applies at start-up. A
-    /// problem in one of our entries is a bug or a bad configuration; a problem in a foreign
+    /// problem in one of our entries is a bug or a bad configuration. A problem in a foreign
     /// entry already breaks k3s's next start, so the operator must hear about it before we
     /// rewrite the file.
     func validate(

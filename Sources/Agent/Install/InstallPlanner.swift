@@ -29,7 +29,7 @@ struct InstallPlanner {
     var force = false
 
     /// Lowest kubelet minor version the rendered config is valid for. KEP-4412 is beta and on
-    /// by default from 1.34, which also requires `tokenAttributes.cacheType`; a 1.33 kubelet
+    /// by default from 1.34, which also requires `tokenAttributes.cacheType`. A 1.33 kubelet
     /// decodes the config strictly and rejects that field, so no single config fits both.
     static let minimumMinor = 34
 
@@ -82,8 +82,8 @@ struct InstallPlanner {
         return paths
     }
 
-    /// The command line of the k3s unit: the configured unit, or the only k3s unit file on
-    /// the node. Several unit files that disagree on what matters here are an error, because
+    /// Reads the command line of the k3s unit: the configured unit, or the only k3s unit file
+    /// on the node. Several unit files that disagree on what matters here are an error, because
     /// the wrong one would put the files where the running kubelet does not look.
     func serviceCommand() throws(InstallError) -> (unit: String?, command: K3sServiceCommand) {
         let directory = "/etc/systemd/system"
@@ -118,7 +118,7 @@ struct InstallPlanner {
         return (commands.count == 1 ? first.0 : nil, first.1)
     }
 
-    /// The k3s configuration as k3s would merge it, leaving out our own drop-in.
+    /// Merges the k3s configuration files as k3s does, leaving out our own drop-in.
     func operatorK3sConfig(_ paths: NodePaths) throws(InstallError) -> K3sEffectiveConfig {
         let main = try readText(paths.k3sConfig).map { K3sConfigFile(name: paths.k3sConfig, text: $0) }
         var dropIns: [K3sConfigFile] = []
@@ -166,12 +166,12 @@ struct InstallPlanner {
         case .explicit(let text):
             guard let version = KubernetesVersion(parsing: text) else {
                 throw InstallError(
-                    "--kubernetes-version \(InputValidation.quoted(text)) is not a Kubernetes version",
+                    "the configured Kubernetes version \(InputValidation.quoted(text)) is not a Kubernetes version",
                     fix: "pass a version such as v1.34.1 or v1.34.1+k3s1"
                 )
             }
             parsed = version
-            source = "--kubernetes-version"
+            source = "the configured Kubernetes version"
         case .auto:
             (parsed, source) = try detectK3sVersion()
         }

@@ -1,13 +1,13 @@
 import FoundationEssentials
 internal import HostFiles
 
-/// What an install or uninstall did, file by file, and what happened to k3s.
+/// The result of an install or uninstall: each file's action and the restart of k3s.
 public struct InstallReport: Sendable {
     public var plan: InstallPlan
     public var restart: RestartOutcome
     /// Set when a restart of k3s is due and was not done.
     public var pendingRestart: AgentState.PendingRestart?
-    /// What an earlier, interrupted run left and this run settled.
+    /// A restart that an earlier, interrupted run left and this run settled.
     public var resumed: String?
     /// Executables kept because the running kubelet may still run them (uninstall only).
     public var keptExecutables: [String] = []
@@ -19,7 +19,7 @@ public struct Installer: Sendable {
     public let configuration: AgentConfiguration
     public var restartSettings: RestartSettings
 
-    /// Where the .deb puts the plugin.
+    /// Path of the plugin installed by the .deb.
     public static let packagedPluginPath = "/usr/lib/harbor-keyless/credential-provider-harbor"
 
     public init(configuration: AgentConfiguration, restartSettings: RestartSettings = RestartSettings()) {
@@ -36,7 +36,7 @@ public struct Installer: Sendable {
     }
 
     /// Plans and applies the install under the agent's lock, then restarts k3s as the restart
-    /// policy says. `force` applies a configuration that k3s rejected before.
+    /// policy requires. `force` applies a configuration that k3s rejected before.
     public func install(force: Bool = false) async throws -> InstallReport {
         let plugin = try loadPlugin()
         let (root, _) = try openRoot()
@@ -67,9 +67,9 @@ public struct Installer: Sendable {
         if force { state.restartInFlight = nil }
 
         // 2. Record our provider names before writing, so an interrupted run leaves no entry
-        // that a later run would take for a foreign one; then write the files, except the
-        // executables of providers we no longer configure: the running kubelet may still run
-        // them until k3s restarts.
+        // that a later run would take for a foreign one. Then write the files, except the
+        // executables of providers we no longer configure, because the running kubelet may
+        // still run them until k3s restarts.
         let previousProviders = state.installedProviders
         state.installedProviders = Array(Set(previousProviders).union(plan.providerNames)).sorted()
         try save(state)
