@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: ["CCurl", "COpenSSL", "CShims", "YAML"]),
         .target(
             name: "Checks",
-            dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
+            dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI", "COpenSSL"]
         ),
         .target(
             name: "Agent",
