@@ -16,7 +16,7 @@ extension Check {
         guard let target = await context.targetKubeletVersion() else {
             return .skip("the kubelet version is unknown (no k3s binary on disk and no Node from the API), so the config cannot be validated for it")
         }
-        let gate = await kubeletTokenGate(context, version: target.version)
+        let gate = await configuredKubeletTokenGate(context, version: target.version)
         let problems = input.config.validate(kubelet: target.version, tokenGateEnabled: gate ?? false) { name in
             context.root.isExecutableFile(input.layout.executable(named: name))
         }
@@ -137,7 +137,7 @@ struct CheckResultError: Error, Sendable {
 
 /// The effective kubelet gate from the k3s files and the version default; nil when the gate
 /// does not exist in that version.
-func kubeletTokenGate(_ context: CheckContext, version: KubernetesVersion) async -> Bool? {
+func configuredKubeletTokenGate(_ context: CheckContext, version: KubernetesVersion) async -> Bool? {
     if case .success(let layout) = await context.hostLayout(),
         let gates = try? layout.effective.featureGates(forKey: "kubelet-arg"),
         let value = gates[FeatureGateDefaults.kubeletTokenGate]
