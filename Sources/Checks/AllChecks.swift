@@ -1,6 +1,8 @@
 extension Check {
-    /// Every check, in report order. The CLI's `doctor` and the daemon run exactly this list.
+    /// Every check, in report order. `harbor-keyless doctor` and the daemon run exactly this
+    /// list; ids are stable because scripts and metrics key on them.
     public static let all: [Check] = [
+        // Host files
         .pluginExecutable,
         .providerConfig,
         .matchImages,
@@ -8,5 +10,29 @@ extension Check {
         .dropIn,
         .registriesAuth,
         .managedTwice,
+        // Restart
+        .restartPending,
+        .rejectedConfig,
+        // Kubelet
+        .kubeletFlags,
+        .kubeletConfigHash,
+        // Versions
+        .apiserverVersion,
+        .kubeletVersion,
+        // Feature gates
+        .kubeletTokenGate,
+        .nodeAudienceGate,
+        // Cluster
+        .apiAudiences,
+        .nodeAudienceRBAC,
+        .issuerKeys,
+        // Pull safety
+        .optIn,
+        .agentImage,
+        // Journal
+        .journalSymptoms,
+        // Registry
+        .registryReachable,
+        .registryLogin,
     ]
 }
