@@ -14,6 +14,19 @@ extension Check {
         case .failure(let error): return .fail(error.message, remedy: "correct the k3s configuration file named above")
         }
         var results: [CheckResult] = []
+        if layout.operatorChosePaths && layout.dropInExists {
+            // An operator's file sets a provider path and sorts after ours or is config.yaml:
+            // k3s uses their value, so our drop-in no longer decides the paths.
+            for key in [HostLayout.binDirectoryKey, HostLayout.providerConfigKey] {
+                guard let source = layout.effective.source(forKey: key), source != layout.dropInPath,
+                    let value = layout.effective.value(forKey: key)?.string
+                else { continue }
+                results.append(.fail(
+                    "\(source) sets \(key)=\(value), which replaces the value of \(layout.dropInPath)",
+                    remedy: "rerun `harbor-keyless install`: it then installs into the paths set in \(source) and removes its own drop-in; or remove \(key) from \(source)"
+                ))
+            }
+        }
         if !layout.operatorChosePaths && !layout.dropInExists {
             results.append(.fail("\(layout.dropInPath) does not exist, so k3s does not pass our provider paths", remedy: "run `harbor-keyless install`, then restart k3s"))
         }
