@@ -84,7 +84,8 @@ struct JournalSymptom: Sendable {
             fix: "move server-only keys out of drop-ins shared with agent nodes", fatal: true
         ),
         JournalSymptom(
-            signature: "no kind \"CredentialProviderConfig\" is registered",
+            // klog quotes the error, so the inner quotes arrive escaped (\").
+            signature: "no kind", alsoContains: ["CredentialProviderConfig", "is registered"],
             cause: "the provider config's apiVersion is newer than this kubelet (v1 needs 1.26+)",
             fix: "upgrade k3s to v1.34 or newer", fatal: true
         ),
