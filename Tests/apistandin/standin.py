@@ -49,6 +49,8 @@ CONFIG keys (all optional):
   jwks            body of /openid/v1/jwks; issuer for /.well-known/openid-configuration
   issuer
   requestLog      path of a JSON-lines log: identity, method, path, status, bytes
+  caDir           directory holding ca.crt and ca.key of another stand-in to sign with
+                  (a kubelet stand-in trusted like the API server)
   mintJWT         {"kid", "issuer"}: mint JWT-shaped tokens (unsigned, fake signature) with
                   this kid header and iss claim, in place of opaque ones
   registry        for role "registry": {"accept": bool (accept any Basic credential with
@@ -66,6 +68,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import ssl
 import subprocess
 import sys
@@ -151,7 +154,7 @@ def openssl_date(moment):
 class CertificateAuthority:
     """A CA made with `openssl`, issuing serving and client certificates into a directory."""
 
-    def __init__(self, directory, name, sans):
+    def __init__(self, directory, name, sans, reuse=None):
         self.dir = directory
         os.makedirs(os.path.join(directory, "issued"), exist_ok=True)
         open(os.path.join(directory, "index.txt"), "w").close()
@@ -169,6 +172,12 @@ class CertificateAuthority:
             f.write(OPENSSL_CONFIG.replace("{dir}", directory).replace("{sans}", ",".join(san_list) or "DNS:localhost"))
         self.cert = os.path.join(directory, "ca.crt")
         self.key = os.path.join(directory, "ca.key")
+        if reuse:
+            # Sign with another stand-in's CA, as k3s signs kubelet serving certificates with
+            # its server CA.
+            shutil.copyfile(os.path.join(reuse, "ca.crt"), self.cert)
+            shutil.copyfile(os.path.join(reuse, "ca.key"), self.key)
+            return
         openssl("req", "-x509", "-config", self.config, "-extensions", "ca_ext", "-newkey", "ec",
                 "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.key,
                 "-out", self.cert, "-days", "3650", "-subj", "/CN=" + name)
@@ -911,7 +920,7 @@ def main():
     # 1. Certificates: this server's CA and serving certificate, the client certificates,
     #    and an unrelated CA for tests that must fail verification.
     sans = config.get("serverNames", ["localhost", "127.0.0.1"])
-    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans)
+    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans, reuse=config.get("caDir"))
     server_cert, server_key = authority.issue(os.path.join(directory, "server"), "/CN=kube-apiserver", "server_ext")
     for client in config.get("clients", []):
         authority.issue(os.path.join(directory, "clients", client["name"]), subject(client["user"], client.get("groups", [])),

@@ -34,7 +34,7 @@ enum APIAudiences {
             // Without the flag the API server uses the issuer as its audience.
             if let issuer { return ([issuer], issuer, "the issuer, as no --api-audiences is in the `Running kube-apiserver` line") }
         }
-        if context.inPod, let bytes = (try? context.root.read(context.podTokenPath)) ?? nil ?? readLocal(context.podTokenPath),
+        if context.inPod, let bytes = readLocal(context.podTokenPath),
             let claims = JWTClaims(token: String(decoding: bytes, as: UTF8.self).trimmingSpaces)
         {
             return (claims.audiences, claims.issuer, "the aud claim of this pod's service account token")

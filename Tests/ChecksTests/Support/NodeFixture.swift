@@ -117,12 +117,41 @@ func makeContext(
     journal: any JournalSource = RecordedJournal(entries: []),
     serviceStatus: any ServiceStatusSource = NoServiceStatus(),
     environment: [String: String] = [:],
-    timeout: Duration = .seconds(10)
+    timeout: Duration = .seconds(10),
+    podTokenPath: String = "/nonexistent/token"
 ) throws -> CheckContext {
     CheckContext(
         setup: setup, options: options, root: try node.root, api: api, nodeName: nodeName, kubeletEndpoint: kubelet,
-        journal: journal, serviceStatus: serviceStatus, environment: environment, timeout: timeout
+        journal: journal, serviceStatus: serviceStatus, environment: environment, timeout: timeout, podTokenPath: podTokenPath
     )
+}
+
+extension APIStandIn {
+    /// API access as the node identity (client certificate CN=system:node:node-a).
+    var asNode: APIAccess { .client(client(credentials(client: "node-a"))) }
+    /// API access as an admin (group system:masters), like k3s.yaml.
+    var asAdmin: APIAccess { .client(client(credentials(client: "admin"))) }
+    /// API access as the DaemonSet's service account, bound to the agent's ClusterRole.
+    var asAgent: APIAccess { .client(client(credentials(token: APIStandIn.agentToken))) }
+    /// API access as a service account with no RBAC grants.
+    var asOther: APIAccess { .client(client(credentials(token: APIStandIn.otherToken))) }
+
+    /// The kubelet's endpoint when this stand-in plays the kubelet.
+    var endpoint: (host: String, port: Int) { ("127.0.0.1", port) }
+
+    /// The directory of this stand-in's CA, for a second stand-in that signs with it.
+    var caDirectory: String { (caFile as NSString).deletingLastPathComponent }
+}
+
+/// An unsigned JWT with the given claims and header kid, for tests that read claims.
+func unsignedJWT(claims: [String: Any], kid: String?) throws -> String {
+    func encode(_ object: [String: Any]) throws -> String {
+        try JSONSerialization.data(withJSONObject: object).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+    var header: [String: Any] = ["alg": "RS256"]
+    if let kid { header["kid"] = kid }
+    return try encode(header) + "." + encode(claims) + ".c2lnbmF0dXJl"
 }
 
 /// Journal entries from a fixture file's lines (`#` headers dropped), all of one invocation,
