@@ -87,7 +87,15 @@ enum DoctorCommand {
             let color = isatty(1) == 1 && environment["NO_COLOR"] == nil
             print(report.table(color: color), terminator: "")
         }
-        return report.ready ? ExitStatus.success : ExitStatus.failure
+        let status = report.ready ? ExitStatus.success : ExitStatus.failure
+
+        // A timed-out check may still be inside libcurl on another thread; exit() would run
+        // OpenSSL's atexit cleanup under it and crash, so leave without atexit handlers.
+        if report.outcomes.contains(where: \.timedOut) {
+            fflush(nil)
+            _exit(status)
+        }
+        return status
     }
 
     /// Finds credentials and the node name; without credentials the API checks skip.

@@ -7,7 +7,7 @@ import Testing
 struct HostCheckTests {
     @Test("plugin executable answers the probe")
     func pluginPasses() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let result = await run(.pluginExecutable, try makeContext(node: node))
         #expect(result.status == .pass)
         #expect(result.message.contains("answers for harbor.example.com"))
@@ -15,7 +15,7 @@ struct HostCheckTests {
 
     @Test("plugin probe never shows the fake token")
     func pluginProbeHidesToken() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         // A plugin that echoes its whole input on stderr and fails: the probe must redact it.
         try node.write("/var/lib/rancher/credentialprovider/bin/credential-provider-harbor", "#!/bin/sh\ncat >&2\nexit 3\n", mode: 0o755)
         let context = try makeContext(node: node)
@@ -34,7 +34,7 @@ struct HostCheckTests {
         ("not JSON", "#!/bin/sh\ncat >/dev/null\necho hello\n", 0o755, "cannot decode"),
     ])
     func pluginFails(name: String, script: String, mode: Int, expected: String) async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let path = "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"
         if script.isEmpty {
             try node.remove(path)
@@ -49,7 +49,7 @@ struct HostCheckTests {
 
     @Test("provider config valid for the k3s binary on disk")
     func providerConfigPasses() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let result = await run(.providerConfig, try makeContext(node: node))
         #expect(result.status == .pass)
         #expect(result.message.contains("v1.34.1+k3s1"))
@@ -57,7 +57,7 @@ struct HostCheckTests {
 
     @Test("provider config without cacheType fails on 1.34")
     func providerConfigFails() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let text = try node.read("/var/lib/rancher/credentialprovider/config.yaml")
         try node.write("/var/lib/rancher/credentialprovider/config.yaml", text.replacingOccurrences(of: "cacheType: Token", with: ""))
         let result = await run(.providerConfig, try makeContext(node: node))
@@ -67,7 +67,7 @@ struct HostCheckTests {
 
     @Test("provider config without our entry fails")
     func providerConfigMissingEntry() async throws {
-        let node = try NodeFixture(installed: false)
+        let node = try await nodeFixture(installed: false)
         let result = await run(.providerConfig, try makeContext(node: node))
         #expect(result.status == .fail)
         #expect(result.message.contains("no provider named credential-provider-harbor"))
@@ -75,7 +75,7 @@ struct HostCheckTests {
 
     @Test("provider config skips without any version source")
     func providerConfigSkips() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.remove("/usr/local/bin/k3s")
         let result = await run(.providerConfig, try makeContext(node: node))
         #expect(result.status == .skip)
@@ -83,7 +83,7 @@ struct HostCheckTests {
 
     @Test("matchImages must carry the registry port")
     func matchImagesPort() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let passing = await run(.matchImages, try makeContext(node: node))
         #expect(passing.status == .pass)
 
@@ -95,7 +95,7 @@ struct HostCheckTests {
 
     @Test("another provider matching our registry warns")
     func overlapWarns() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         #expect(await run(.providerOverlap, try makeContext(node: node)).status == .pass)
 
         var config = try CredentialProviderConfig.parse(try node.read("/var/lib/rancher/credentialprovider/config.yaml"), source: "config.yaml")
@@ -108,14 +108,14 @@ struct HostCheckTests {
 
     @Test("drop-in present and effective")
     func dropInPasses() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let result = await run(.dropIn, try makeContext(node: node))
         #expect(result.status == .pass)
     }
 
     @Test("drop-in missing fails")
     func dropInMissing() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.remove("/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml")
         let result = await run(.dropIn, try makeContext(node: node))
         #expect(result.status == .fail)
@@ -124,7 +124,7 @@ struct HostCheckTests {
 
     @Test("later drop-in overriding ours fails")
     func dropInOverridden() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.write("/etc/rancher/k3s/config.yaml.d/zz-other.yaml", "image-credential-provider-config: /etc/other.yaml\n")
         let result = await run(.dropIn, try makeContext(node: node))
         #expect(result.status == .fail)
@@ -133,7 +133,7 @@ struct HostCheckTests {
 
     @Test("ExecStart flag overriding ours fails")
     func dropInExecStart() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let unit = try node.read("/etc/systemd/system/k3s.service")
         try node.write("/etc/systemd/system/k3s.service", unit.replacingOccurrences(of: "    server \\", with: "    server \\\n    --image-credential-provider-bin-dir /opt/providers \\"))
         let result = await run(.dropIn, try makeContext(node: node))
@@ -143,7 +143,7 @@ struct HostCheckTests {
 
     @Test("static registry credential warns")
     func registriesAuth() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         #expect(await run(.registriesAuth, try makeContext(node: node)).status == .pass)
 
         try node.write("/etc/rancher/k3s/registries.yaml", "configs:\n  harbor.example.com:\n    auth:\n      username: robot\n      password: hunter2-password\n")
@@ -154,14 +154,14 @@ struct HostCheckTests {
 
     @Test("registries.yaml that is not YAML fails")
     func registriesInvalid() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.write("/etc/rancher/k3s/registries.yaml", "configs: [\n")
         #expect(await run(.registriesAuth, try makeContext(node: node)).status == .fail)
     }
 
     @Test("DaemonSet pod and enabled service warn")
     func managedTwice() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let pod = ["KUBERNETES_SERVICE_HOST": "10.43.0.1"]
         #expect(await run(.managedTwice, try makeContext(node: node, environment: pod)).status == .pass)
 

@@ -9,7 +9,7 @@ struct NodeCheckTests {
 
     @Test("pending restart in the agent state fails")
     func pendingInState() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.write("/var/lib/harbor-keyless/state.json", #"{"installedProviders":["credential-provider-harbor"],"pendingRestart":{"reason":"changed the provider config","since":1764806400},"rejectedConfigs":[]}"#)
         let result = await run(.restartPending, try makeContext(node: node))
         #expect(result.status == .fail)
@@ -18,7 +18,7 @@ struct NodeCheckTests {
 
     @Test("files newer than the k3s start fail, older pass")
     func filesAgainstStart() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let changed = Date(timeIntervalSince1970: 1_800_000_000)
         try node.touch("/var/lib/rancher/credentialprovider/config.yaml", at: changed)
         try node.touch("/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml", at: changed)
@@ -34,7 +34,7 @@ struct NodeCheckTests {
 
     @Test("process start read from proc under the host root")
     func startFromProc() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         // proc(5) layout: field 22 of /proc/PID/stat is the start in clock ticks after boot.
         let fields = ["S"] + Array(repeating: "0", count: 18) + ["100"] + Array(repeating: "0", count: 10)
         try node.write("/proc/2226/stat", "2226 (k3s-server) " + fields.joined(separator: " ") + "\n")
@@ -47,13 +47,13 @@ struct NodeCheckTests {
 
     @Test("unknown k3s start skips")
     func startUnknown() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         #expect(await run(.restartPending, try makeContext(node: node)).status == .skip)
     }
 
     @Test("rejected config recorded fails")
     func rejectedConfig() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         #expect(await run(.rejectedConfig, try makeContext(node: node)).status == .pass)
         try node.write("/var/lib/harbor-keyless/state.json", #"{"rejectedConfigs":["0f3a"]}"#)
         let result = await run(.rejectedConfig, try makeContext(node: node))
@@ -63,14 +63,14 @@ struct NodeCheckTests {
 
     @Test("corrupt agent state warns")
     func corruptState() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         try node.write("/var/lib/harbor-keyless/state.json", "{not json")
         #expect(await run(.rejectedConfig, try makeContext(node: node)).status == .warn)
     }
 
     @Test("kubelet flags from the journal")
     func kubeletFlags() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let ours = RecordedJournal(entries: journal(lines: [Self.ourKubeletLine]))
         #expect(await run(.kubeletFlags, try makeContext(node: node, journal: ours)).status == .pass)
 
@@ -87,7 +87,7 @@ struct NodeCheckTests {
 
     @Test("only the current invocation's kubelet line counts")
     func kubeletFlagsCurrentInvocation() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let old = journal(lines: [Self.ourKubeletLine], invocation: "aaaa", endingAt: Date().addingTimeInterval(-600))
         let new = journal(lines: ["k3s starting", "Running kubelet --hostname-override=node-a"], invocation: "bbbb")
         let result = await run(.kubeletFlags, try makeContext(node: node, journal: RecordedJournal(entries: old + new)))
@@ -106,7 +106,7 @@ struct NodeCheckTests {
 
     @Test("journal symptoms from field reports", arguments: symptomFixtures)
     func journalSymptoms(file: String, signature: String, status: CheckStatus) async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let entries = RecordedJournal(entries: try journal(fixture: file))
         let result = await run(.journalSymptoms, try makeContext(node: node, journal: entries))
         #expect(result.status == status, "\(file)")
@@ -115,7 +115,7 @@ struct NodeCheckTests {
 
     @Test("fatal symptom of an earlier run only warns")
     func symptomEarlierRun() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let old = journal(lines: [#"E0511 "Failed to register CRI auth plugins" err="x""#], invocation: "aaaa", endingAt: Date().addingTimeInterval(-600))
         let new = journal(lines: ["k3s is up and running"], invocation: "bbbb")
         let result = await run(.journalSymptoms, try makeContext(node: node, journal: RecordedJournal(entries: old + new)))
@@ -125,7 +125,7 @@ struct NodeCheckTests {
 
     @Test("clean journal passes, unreadable skips")
     func journalClean() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         let clean = RecordedJournal(entries: journal(lines: [Self.ourKubeletLine]))
         #expect(await run(.journalSymptoms, try makeContext(node: node, journal: clean)).status == .pass)
         #expect(await run(.journalSymptoms, try makeContext(node: node, journal: UnavailableJournal(reason: "none"))).status == .skip)
@@ -150,7 +150,7 @@ struct NodeCheckTests {
 
     @Test("opt-in and agent image")
     func pullSafety() async throws {
-        let node = try NodeFixture()
+        let node = try await nodeFixture()
         #expect(await run(.optIn, try makeContext(node: node)).status == .warn)
         #expect(await run(.optIn, try makeContext(node: node, setup: harborSetup(annotationKey: "harbor.example.com/pull"))).status == .pass)
 

@@ -34,11 +34,13 @@ public struct ExportedJournal: JournalSource {
             if let directory { arguments += ["-D", directory] }
             let candidates: [String] = ["/usr/bin/journalctl", "/bin/journalctl"]
             let binary = candidates.first { path in access(path, X_OK) == 0 } ?? candidates[0]
+            let run = await offPool { [arguments] in Result { () throws(SubprocessError) -> SubprocessResult in
+                try runSubprocess(binary, arguments: arguments, timeout: .seconds(5), outputLimit: 32 << 20)
+            } }
             let result: SubprocessResult
-            do {
-                result = try runSubprocess(binary, arguments: arguments, timeout: .seconds(5), outputLimit: 32 << 20)
-            } catch {
-                throw JournalError("\(error)")
+            switch run {
+            case .success(let value): result = value
+            case .failure(let error): throw JournalError("\(error)")
             }
             guard result.status == 0, !result.timedOut else {
                 let message = String(decoding: result.standardError.prefix(300), as: UTF8.self).trimmingSpaces

@@ -11,11 +11,14 @@ public struct SystemdJournal: JournalSource {
 
     public func recentEntries(unit: String, limit: Int, since: Date) async throws(JournalError) -> [JournalEntry] {
         let age = max(0, Date().timeIntervalSince(since))
+        let reader = self.reader
+        let read = await offPool { Result { () throws(SystemdError) -> [Systemd.JournalEntry] in
+            try reader.entries(.unit(unit), limit: limit, maxAge: .milliseconds(Int64(age * 1000)))
+        } }
         let entries: [Systemd.JournalEntry]
-        do {
-            entries = try reader.entries(.unit(unit), limit: limit, maxAge: .milliseconds(Int64(age * 1000)))
-        } catch {
-            throw JournalError("\(error)")
+        switch read {
+        case .success(let value): entries = value
+        case .failure(let error): throw JournalError("\(error)")
         }
         // The reader returns newest first; checks read oldest first.
         return entries.reversed().map {
@@ -33,7 +36,8 @@ public struct SystemdServiceStatus: ServiceStatusSource {
     }
 
     public func status(unit: String) async -> ServiceStatus? {
-        guard let state = try? manager.unitState(unit) else { return nil }
+        let manager = self.manager
+        guard let state = await offPool({ try? manager.unitState(unit) }) ?? nil else { return nil }
         // systemd reports 0 for a timestamp or PID it does not have.
         return ServiceStatus(
             mainStart: state.execMainStartTimestamp == 0 ? nil : Date(timeIntervalSince1970: Double(state.execMainStartTimestamp) / 1_000_000),

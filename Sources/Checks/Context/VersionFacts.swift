@@ -6,31 +6,36 @@ import K3sConfig
 struct DiskVersion: Sendable {
     var version: KubernetesVersion
     var binary: String
+
+    /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, `/usr/bin/k3s`) and reads
+    /// its first line, `k3s version v1.34.1+k3s1 (hash)`. Blocks while k3s runs.
+    static func read(_ root: HostRoot) -> Result<DiskVersion, CheckFailure> {
+        let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
+        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
+            return .failure(CheckFailure("no k3s binary found (looked in \(candidates.joined(separator: ", ")))"))
+        }
+        let result: SubprocessResult
+        do {
+            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(5))
+        } catch {
+            return .failure(CheckFailure("\(error)"))
+        }
+        let output = String(decoding: result.standardOutput, as: UTF8.self)
+        guard result.status == 0, !result.timedOut,
+            let line = output.split(separator: "\n").first,
+            let version = KubernetesVersion(parsing: String(line))
+        else {
+            return .failure(CheckFailure("`\(binary) --version` exited \(result.status) without a version"))
+        }
+        return .success(DiskVersion(version: version, binary: binary))
+    }
 }
 
 extension CheckContext {
-    /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, `/usr/bin/k3s`) and reads
-    /// its first line, `k3s version v1.34.1+k3s1 (hash)`.
+    /// The version of the k3s binary on disk, read once per run.
     func diskK3sVersion() async -> Result<DiskVersion, CheckFailure> {
         await facts.value("disk-version") { [root] in
-            let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
-            guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
-                return .failure(CheckFailure("no k3s binary found (looked in \(candidates.joined(separator: ", ")))"))
-            }
-            let result: SubprocessResult
-            do {
-                result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(5))
-            } catch {
-                return .failure(CheckFailure("\(error)"))
-            }
-            let output = String(decoding: result.standardOutput, as: UTF8.self)
-            guard result.status == 0, !result.timedOut,
-                let line = output.split(separator: "\n").first,
-                let version = KubernetesVersion(parsing: String(line))
-            else {
-                return .failure(CheckFailure("`\(binary) --version` exited \(result.status) without a version"))
-            }
-            return .success(DiskVersion(version: version, binary: binary))
+            await offPool { DiskVersion.read(root) }
         }
     }
 

@@ -21,7 +21,8 @@ extension Check {
         var results: [CheckResult] = []
         for provider in context.setup.providers {
             let args = config?.harborProvider(named: provider.name)?.args ?? ["--username=\(provider.username)"]
-            results.append(PluginProbe.run(provider: provider, path: layout.executable(named: provider.name), args: args, context: context))
+            let path = layout.executable(named: provider.name)
+            results.append(await offPool { PluginProbe.run(provider: provider, path: path, args: args, context: context) })
         }
         return CheckResult.combine(results)
     }

@@ -57,12 +57,15 @@ public struct CheckOutcome: Sendable, Equatable {
     public var result: CheckResult
     /// Wall-clock time the check took, in seconds.
     public var duration: Double
+    /// True when the check did not finish in time; its work may still be running.
+    public var timedOut: Bool
 
-    public init(id: String, area: CheckArea, title: String, result: CheckResult, duration: Double) {
+    public init(id: String, area: CheckArea, title: String, result: CheckResult, duration: Double, timedOut: Bool = false) {
         self.id = id
         self.area = area
         self.title = title
         self.result = result
         self.duration = duration
+        self.timedOut = timedOut
     }
 }

@@ -22,31 +22,31 @@ public enum CheckRunner {
     static func runOne(_ check: Check, context: CheckContext) async -> CheckOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let result = await withTimeout(context.timeout, check: check, context: context)
+        let (result, timedOut) = await withTimeout(context.timeout, check: check, context: context)
         let elapsed = start.duration(to: clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return CheckOutcome(id: check.id, area: check.area, title: check.title, result: result, duration: seconds)
+        return CheckOutcome(id: check.id, area: check.area, title: check.title, result: result, duration: seconds, timedOut: timedOut)
     }
 
     /// Returns the check's result, or a timeout warning once `timeout` passes, whichever comes
     /// first. The check runs in its own task so a call blocked in C cannot hold the report.
-    private static func withTimeout(_ timeout: Duration, check: Check, context: CheckContext) async -> CheckResult {
+    private static func withTimeout(_ timeout: Duration, check: Check, context: CheckContext) async -> (CheckResult, timedOut: Bool) {
         let resumed = OnceFlag()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<CheckResult, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<(CheckResult, timedOut: Bool), Never>) in
             let work = Task {
                 let result = await check.run(context)
                 if resumed.claim() {
-                    continuation.resume(returning: result)
+                    continuation.resume(returning: (result, false))
                 }
             }
             Task {
                 try? await Task.sleep(for: timeout)
                 if resumed.claim() {
                     work.cancel()
-                    continuation.resume(returning: .warn(
+                    continuation.resume(returning: (.warn(
                         "timed out after \(timeout.formatted()): a source did not answer in time",
                         remedy: "rerun with a longer --timeout, or check that the API server and the registry are reachable"
-                    ))
+                    ), true))
                 }
             }
         }

@@ -14,7 +14,7 @@ extension KubeClient {
         let prepared = request
         let transfer = HTTPTransfer(credentials: credentials, options: options)
         let outcome = await withCheckedContinuation { continuation in
-            Self.exchangeQueue.async {
+            Self.transferQueue().async {
                 continuation.resume(returning: transfer.perform(prepared))
             }
         }
@@ -25,6 +25,4 @@ extension KubeClient {
             throw error
         }
     }
-
-    private static let exchangeQueue = DispatchQueue(label: "harbor-keyless.kubeapi.exchange", attributes: .concurrent)
 }

@@ -1,0 +1,27 @@
+import Dispatch
+import Foundation
+
+/// Runs blocking test setup (starting a stand-in, copying a tree, running the binary) on its
+/// own dispatch queue, outside the small thread pool that Swift concurrency shares with
+/// Dispatch on Linux, so it does not delay other tests' tasks and timers.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue(label: "checks-tests.blocking").async {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
+
+/// Starts an API, kubelet or registry stand-in off the shared pool.
+func standIn(_ overrides: [String: Any] = [:]) async throws -> APIStandIn {
+    // The overrides cross to the other queue as JSON, which is Sendable.
+    let data = try JSONSerialization.data(withJSONObject: overrides)
+    return try await blocking {
+        try APIStandIn(JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
+    }
+}
+
+/// Makes a node tree off the shared pool.
+func nodeFixture(installed: Bool = true) async throws -> NodeFixture {
+    try await blocking { try NodeFixture(installed: installed) }
+}
