@@ -89,7 +89,7 @@ enum DoctorCommand {
         }
         let status = report.ready ? ExitStatus.success : ExitStatus.failure
 
-        // A timed-out check may still be inside libcurl on another thread; exit() would run
+        // A timed-out check may still be inside libcurl on another thread. exit() would run
         // OpenSSL's atexit cleanup under it and crash, so leave without atexit handlers.
         if report.outcomes.contains(where: \.timedOut) {
             fflush(nil)

@@ -21,7 +21,7 @@ struct ClusterCheckTests {
 
     @Test("API server older than 1.34 fails with the reason")
     func versionTooOld() async throws {
-        // The API server is a stand-in answering /version with 1.33.
+        // The API server is a stand-in that returns 1.33 from /version.
         let api = try await standIn(["version": ["major": "1", "minor": "33", "gitVersion": "v1.33.4+k3s1"]])
         let node = try await nodeFixture()
         let result = await run(.apiserverVersion, try makeContext(node: node, api: api.asNode))
@@ -41,7 +41,7 @@ struct ClusterCheckTests {
 
     @Test("API errors warn: 500, wrong CA, unreachable")
     func apiErrors() async throws {
-        // The API server is a stand-in that answers /version with 500 every time.
+        // The API server is a stand-in that fails /version with 500 every time.
         let api = try await standIn(["faults": [["path": "/version", "status": 500]]])
         let node = try await nodeFixture()
         let failing = await run(.apiserverVersion, try makeContext(node: node, api: api.asNode))
@@ -60,9 +60,9 @@ struct ClusterCheckTests {
         #expect(unreachable.status == .warn)
     }
 
-    @Test("slow API answer ends at the per-check timeout")
+    @Test("slow API ends at the timeout")
     func slowAnswer() async throws {
-        // The API server is a stand-in that answers /version after 3 s.
+        // The API server is a stand-in that responds to /version after 3 s.
         let api = try await standIn(["faults": [["path": "/version", "delay": 3]]])
         let node = try await nodeFixture()
         let context = try makeContext(node: node, api: api.asNode, timeout: .milliseconds(500))
@@ -70,7 +70,7 @@ struct ClusterCheckTests {
         let outcome = await CheckRunner.runOne(.apiserverVersion, context: context)
         #expect(outcome.result.status == .warn)
         #expect(outcome.result.message.contains("timed out after 0.5 s"))
-        // The answer comes after 3 s; the check ends near 0.5 s.
+        // The response comes after 3 s; the check ends near 0.5 s.
         #expect(Date().timeIntervalSince(started) < 2.5)
     }
 
@@ -216,7 +216,7 @@ struct ClusterCheckTests {
 
     @Test("registry reachable with its CA, untrusted without")
     func registryReachable() async throws {
-        // The registry is a stand-in answering /v2/ with 401 and a Bearer challenge.
+        // The registry is a stand-in that responds to /v2/ with 401 and a Bearer challenge.
         let registry = try await standIn(["role": "registry", "registry": ["accept": true]])
         let node = try await nodeFixture()
         let host = "127.0.0.1:\(registry.port)"

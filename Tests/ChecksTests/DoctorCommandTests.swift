@@ -125,7 +125,7 @@ struct DoctorCommandTests {
     func unreachableAPI() async throws {
         let node = try await blocking { try Self.installedNode() }
         let kubeconfig = node.path + "/dead.yaml"
-        // A TCP port that accepts and never answers: a listening socket nobody serves.
+        // A listening TCP socket that accepts connections and never responds.
         let listener = try SilentListener()
         try """
             apiVersion: v1
@@ -160,7 +160,7 @@ struct DoctorCommandTests {
     }
 }
 
-/// A loopback TCP listener that accepts connections and never answers.
+/// A loopback TCP listener that accepts connections and never responds.
 final class SilentListener: @unchecked Sendable {
     let port: Int
     private let descriptor: Int32

@@ -5,12 +5,12 @@ import Testing
 
 @Suite("Host file checks")
 struct HostCheckTests {
-    @Test("plugin executable answers the probe")
+    @Test("plugin executable passes the probe")
     func pluginPasses() async throws {
         let node = try await nodeFixture()
         let result = await run(.pluginExecutable, try makeContext(node: node))
         #expect(result.status == .pass)
-        #expect(result.message.contains("answers for harbor.example.com"))
+        #expect(result.message.contains("returns credentials for harbor.example.com"))
     }
 
     @Test("plugin probe never shows the fake token")

@@ -2,7 +2,7 @@ import FoundationEssentials
 import KubeAPI
 
 extension Check {
-    /// Each registry answers `GET /v2/` with 401 and a `Www-Authenticate` challenge.
+    /// Each registry responds to `GET /v2/` with 401 and a `Www-Authenticate` challenge.
     static let registryReachable = Check(
         id: "registry.reachable", title: "Registry reachable from this node", area: .registry
     ) { context in
@@ -14,11 +14,11 @@ extension Check {
                 let challenge = response.headers["www-authenticate"]
                 switch (response.status, challenge) {
                 case (401, let challenge?):
-                    results.append(.pass("https://\(host)/v2/ answers 401 with the challenge \(RegistryChallenge(challenge)?.summary ?? challenge)"))
+                    results.append(.pass("https://\(host)/v2/ responds with 401 and the challenge \(RegistryChallenge(challenge)?.summary ?? challenge)"))
                 case (200, _):
-                    results.append(.warn("https://\(host)/v2/ answers 200 without credentials: it is not asking for authentication, so it may not be Harbor's registry endpoint", remedy: "check the registry host name"))
+                    results.append(.warn("https://\(host)/v2/ responds with 200 without credentials: it is not asking for authentication, so it may not be Harbor's registry endpoint", remedy: "check the registry host name"))
                 case (let status, _):
-                    results.append(.fail("https://\(host)/v2/ answers HTTP \(status)\(challenge == nil ? " without a Www-Authenticate header" : ""); a registry answers 401 with a challenge", remedy: "check the registry host and port, and any proxy in front of it"))
+                    results.append(.fail("https://\(host)/v2/ responds with HTTP \(status)\(challenge == nil ? " without a Www-Authenticate header" : ""); a registry responds with 401 and a challenge", remedy: "check the registry host and port, and any proxy in front of it"))
                 }
             } catch {
                 results.append(.fail("https://\(host)/v2/ is not reachable from this node: \(error)", remedy: RegistryProbe.remedy(error)))
@@ -132,7 +132,7 @@ enum RegistryProbe {
         return "check DNS, routes and firewalls between this node and the registry"
     }
 
-    /// Presents the token the way the plugin's answer makes containerd present it: Basic
+    /// Presents the token the way the plugin's response makes containerd present it: Basic
     /// `username:token`, to the token endpoint the registry's challenge names.
     static func login(host: String, username: String, token: String, account: DoctorOptions.ServiceAccount, context: CheckContext) async -> CheckResult {
         let basic = "Basic " + Data("\(username):\(token)".utf8).base64EncodedString()

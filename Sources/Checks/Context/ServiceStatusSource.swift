@@ -26,7 +26,7 @@ public struct NoServiceStatus: ServiceStatusSource {
     public func status(unit: String) async -> ServiceStatus? { nil }
 }
 
-/// A fixed answer, for tests and for callers that already read the unit.
+/// A fixed status, for tests and for callers that already read the unit.
 public struct FixedServiceStatus: ServiceStatusSource {
     public var value: ServiceStatus?
 

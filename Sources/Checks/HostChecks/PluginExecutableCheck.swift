@@ -78,7 +78,7 @@ enum PluginProbe {
             return .fail("\(path) does not run: \(cause)", remedy: "install the static x86_64 build of credential-provider-harbor: \(reinstall)")
         }
         if result.timedOut {
-            return .fail("\(path) did not answer within 5 s", remedy: reinstall)
+            return .fail("\(path) did not respond within 5 s", remedy: reinstall)
         }
         let errorText = redact(String(decoding: result.standardError.prefix(300), as: UTF8.self), token).trimmingSpaces
         guard result.status == 0 else {
@@ -90,7 +90,7 @@ enum PluginProbe {
         do {
             response = try JSONDecoder().decode(CredentialProviderResponse.self, from: Data(result.standardOutput))
         } catch {
-            return .fail("\(path) answered with a response the kubelet cannot decode", remedy: reinstall)
+            return .fail("\(path) wrote a response the kubelet cannot decode", remedy: reinstall)
         }
         var problems: [String] = []
         if response.apiVersion != credentialProviderAPIVersion { problems.append("apiVersion is \(response.apiVersion)") }
@@ -103,12 +103,12 @@ enum PluginProbe {
             problems.append("auth has no entry for \(host) (keys: \(response.auth.keys.sorted().map { redact($0, token) }.joined(separator: ", ")))")
         }
         guard problems.isEmpty else {
-            return .fail("\(path) answered wrongly: \(problems.joined(separator: "; "))", remedy: reinstall)
+            return .fail("\(path) wrote a wrong response: \(problems.joined(separator: "; "))", remedy: reinstall)
         }
-        return .pass("\(path) answers for \(host) as user \(provider.username)")
+        return .pass("\(path) returns credentials for \(host) as user \(provider.username)")
     }
 
-    /// An unsigned JWT (`alg: none`) with the claims the plugin reads; it grants nothing.
+    /// Returns an unsigned JWT (`alg: none`) with the claims the plugin reads. It grants nothing.
     static func fakeToken(audience: String, now: Date) -> String {
         let header = #"{"alg":"none","typ":"JWT"}"#
         let expiry = Int(now.timeIntervalSince1970) + 600
@@ -119,7 +119,8 @@ enum PluginProbe {
     static func base64URL(_ bytes: [UInt8]) -> String {
         var text = Data(bytes).base64EncodedString()
         text = String(text.filter { $0 != "=" })
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+        text = text.replacing("+", with: "-")
+        return text.replacing("/", with: "_")
     }
 }
 

@@ -1,7 +1,7 @@
 /// One diagnostic: a stable id that scripts and the daemon's metrics key on, a title for
 /// people, the area it belongs to, and the work. `run` never throws: every failure to check
 /// becomes a result (`skip` when the identity lacks a permission, `warn` when a source did
-/// not answer), so one broken source cannot hide the other checks.
+/// not respond), so one broken source cannot hide the other checks.
 public struct Check: Sendable {
     public var id: String
     public var title: String

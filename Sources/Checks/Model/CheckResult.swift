@@ -17,9 +17,9 @@ public enum CheckStatus: String, Sendable, Codable, Comparable {
     public static func < (lhs: CheckStatus, rhs: CheckStatus) -> Bool { lhs.rank < rhs.rank }
 }
 
-/// What a check found: a status, one message saying what was seen (and from which source),
-/// and for `warn` and `fail` the remedy, which may span lines (a YAML manifest, a command).
-/// Neither field ever carries a token, key or certificate.
+/// The finding of one check: a status, a message naming what was seen and its source, and
+/// for `warn` and `fail` a remedy, which may span lines (a YAML manifest, a command). No
+/// field carries a token, key or certificate.
 public struct CheckResult: Sendable, Equatable {
     public var status: CheckStatus
     public var message: String

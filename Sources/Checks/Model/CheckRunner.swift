@@ -4,8 +4,8 @@ import Synchronization
 /// Runs checks in parallel, each bounded by the context's timeout.
 public enum CheckRunner {
     /// Runs `checks` concurrently and returns their outcomes in the order given. A check that
-    /// does not finish within `context.timeout` is reported as a warning; its work is
-    /// abandoned (the API client's own timeouts end any request it left behind).
+    /// does not finish within `context.timeout` is reported as a warning and its work is
+    /// abandoned. The API client's own timeouts end any request it left behind.
     public static func run(_ checks: [Check], context: CheckContext) async -> [CheckOutcome] {
         await withTaskGroup(of: (Int, CheckOutcome).self) { group in
             for (index, check) in checks.enumerated() {
@@ -44,7 +44,7 @@ public enum CheckRunner {
                 if resumed.claim() {
                     work.cancel()
                     continuation.resume(returning: (.warn(
-                        "timed out after \(timeout.formatted()): a source did not answer in time",
+                        "timed out after \(timeout.formatted()): a source did not respond in time",
                         remedy: "rerun with a longer --timeout, or check that the API server and the registry are reachable"
                     ), true))
                 }

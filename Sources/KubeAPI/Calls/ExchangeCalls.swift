@@ -4,7 +4,7 @@ extension KubeClient {
     /// Sends one GET to `path` on this client's server and returns the response whatever its
     /// status, with its headers; only transport failures throw. It is not retried. Made for
     /// probing servers that are not Kubernetes API servers, such as a registry's `/v2/`,
-    /// which answers 401 with a `Www-Authenticate` challenge. `authorization` replaces the
+    /// which responds with 401 and a `Www-Authenticate` challenge. `authorization` replaces the
     /// credentials' bearer token as the `Authorization` header value and is removed from any
     /// error message.
     public func exchange(path: String, authorization: String? = nil) async throws(KubeAPIError) -> KubeResponse {

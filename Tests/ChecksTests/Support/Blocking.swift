@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 
 /// Runs blocking test setup (starting a stand-in, copying a tree, running the binary) on its
-/// own dispatch queue, outside the small thread pool that Swift concurrency shares with
-/// Dispatch on Linux, so it does not delay other tests' tasks and timers.
+/// own dispatch queue. Swift concurrency shares a small thread pool with Dispatch on Linux,
+/// so blocking it would delay other tests' tasks and timers.
 func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue(label: "checks-tests.blocking").async {

@@ -18,7 +18,7 @@ final class NodeFixture: @unchecked Sendable {
 
     static var packageRoot: URL { testsDirectory.deletingLastPathComponent() }
 
-    /// The built plugin, `.build/debug/credential-provider-harbor` (`swift build` first).
+    /// Returns the built plugin, `.build/debug/credential-provider-harbor` (`swift build` first).
     static func pluginBinary() throws -> String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("credential-provider-harbor").path,
@@ -88,7 +88,7 @@ final class NodeFixture: @unchecked Sendable {
     }
 }
 
-/// The setup `install --registry harbor.example.com` configures.
+/// Returns the setup that `install --registry harbor.example.com` configures.
 func harborSetup(
     registryHosts: [String] = [NodeFixture.registry], audience: String = NodeFixture.registry,
     matchImages: [String]? = nil, annotationKey: String? = nil
@@ -106,7 +106,7 @@ func harborSetup(
     )
 }
 
-/// A context on `node` with no API access unless `api` is given.
+/// Returns a context on `node`, with no API access unless `api` is given.
 func makeContext(
     node: NodeFixture,
     setup: NodeSetup = harborSetup(),
@@ -143,7 +143,7 @@ extension APIStandIn {
     var caDirectory: String { (caFile as NSString).deletingLastPathComponent }
 }
 
-/// An unsigned JWT with the given claims and header kid, for tests that read claims.
+/// Returns an unsigned JWT with the given claims and header kid, for tests that read claims.
 func unsignedJWT(claims: [String: Any], kid: String?) throws -> String {
     func encode(_ object: [String: Any]) throws -> String {
         try JSONSerialization.data(withJSONObject: object).base64EncodedString()
