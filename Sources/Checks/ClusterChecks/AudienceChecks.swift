@@ -42,7 +42,7 @@ enum APIAudiences {
         return nil
     }
 
-    /// The pod token is in the container's file system, not under the host root.
+    /// Reads a file of this container, such as the pod's token, which is not under the host root.
     static func readLocal(_ path: String) -> [UInt8]? {
         guard let root = try? HostRoot("/") else { return nil }
         return (try? root.read(path, limit: 64 << 10)) ?? nil

@@ -52,7 +52,7 @@ extension Check {
 }
 
 enum NodeAudienceRBAC {
-    /// The ClusterRole and ClusterRoleBinding that let every node request tokens for
+    /// Returns the ClusterRole and ClusterRoleBinding that let every node request tokens for
     /// `audience` (kubernetes NodeRestriction: verb `request-serviceaccounts-token-audience`,
     /// group "", resource = the audience, resourceNames = service account names).
     static func manifest(audience: String, names: [String]) -> String {

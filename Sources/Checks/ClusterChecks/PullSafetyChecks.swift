@@ -1,7 +1,7 @@
 import CredentialProvider
 
 extension Check {
-    /// Which service accounts get a token: warn when every one does.
+    /// Warns when every service account gets a token, not only opted-in ones.
     static let optIn = Check(
         id: "pull-safety.opt-in", title: "Token only for opted-in accounts", area: .pullSafety
     ) { context in

@@ -53,7 +53,7 @@ extension Check {
 }
 
 extension CheckContext {
-    /// A token for `account` with `audience`, valid 600 s (the API server's minimum), minted
+    /// Returns a token for `account` with `audience`, valid 600 s (the API server's minimum), minted
     /// once per run; nil without API access.
     func mintedToken(account: DoctorOptions.ServiceAccount, audience: String) async -> Result<ServiceAccountToken, KubeAPIError>? {
         guard let client else { return nil }
@@ -168,7 +168,7 @@ enum RegistryProbe {
         }
     }
 
-    /// The message of a registry error body (`{"errors":[{"code","message"}]}`).
+    /// Returns the message of a registry error body (`{"errors":[{"code","message"}]}`).
     static func registryError(_ body: [UInt8]) -> String? {
         struct Body: Decodable {
             struct Item: Decodable {

@@ -82,7 +82,7 @@ extension Check {
 enum UnitFile {
     static let directories = ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"]
 
-    /// The `--name=value` and `--name value` flags of the unit's ExecStart lines, with line
+    /// Returns the `--name=value` and `--name value` flags of the unit's ExecStart lines, with line
     /// continuations joined.
     static func execStartFlags(root: HostRoot, unit: String) -> [(name: String, value: String)] {
         guard let text = directories.lazy.compactMap({ try? HostLayout.readText(root, $0 + "/" + unit) }).first else { return [] }
@@ -117,7 +117,7 @@ enum UnitFile {
         return flags
     }
 
-    /// Whether `unit` has a unit file under the host root, and whether it is enabled (a
+    /// Returns whether `unit` has a unit file under the host root, and whether it is enabled (a
     /// symlink in a `*.wants` directory).
     static func presence(root: HostRoot, unit: String) -> (exists: Bool, enabled: Bool) {
         let exists = directories.contains { ((try? root.info($0 + "/" + unit)) ?? nil) != nil }

@@ -42,7 +42,7 @@ extension Check {
     }
 }
 
-/// Where a gate's value came from.
+/// A gate's value and its source.
 enum GateReading {
     enum Component {
         case kubelet, apiserver

@@ -23,7 +23,7 @@ public struct DoctorReport: Sendable, Equatable {
 // MARK: - JSON
 
 extension DoctorReport {
-    /// The report as JSON, one object with a stable schema (keys sorted, two-space indent):
+    /// Renders the report as JSON, one object with a stable schema (keys sorted, two-space indent):
     ///
     ///     {
     ///       "checks" : [
@@ -89,7 +89,7 @@ extension DoctorReport {
 // MARK: - Table
 
 extension DoctorReport {
-    /// The report for people: one section per area, one line per check with its status and
+    /// Renders the report for people: one section per area, one line per check with its status and
     /// message, the remedy indented under each warning and failure, and a summary line.
     /// `color` adds ANSI colours to the status words.
     public func table(color: Bool) -> String {

@@ -55,7 +55,7 @@ enum PrometheusText {
         return PrometheusSample(name: name, labels: labels, value: value)
     }
 
-    /// The effective value of a feature gate from `kubernetes_feature_enabled`, nil when the
+    /// Returns the effective value of a feature gate from `kubernetes_feature_enabled`, nil when the
     /// component does not export it.
     static func featureEnabled(_ text: String, gate: String) -> Bool? {
         samples(text, named: "kubernetes_feature_enabled")

@@ -2,7 +2,7 @@ import HostFiles
 
 /// SHA-256 over provider config files, as the kubelet hashes them.
 enum SHA256 {
-    /// The hash the kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash}`:
+    /// Computes the hash the kubelet (1.34+) exports as `kubelet_credential_provider_config_info{hash}`:
     /// SHA-256 over each config file's contents, each preceded by its length as a big-endian
     /// uint64, in the order the kubelet reads the files (kubernetes
     /// `pkg/credentialprovider/plugin/config.go`).
