@@ -140,10 +140,18 @@ struct InstallTests {
         first.providerName = "harbor-old"
         _ = try await Installer(configuration: first).install()
 
-        _ = try await Installer(configuration: configuration(node)).install()
+        let renamed = try await Installer(configuration: configuration(node)).install()
 
         #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider", "credential-provider-harbor"])
-        #expect(!node.exists(Self.binDir + "/harbor-old"))
+        // The running kubelet may still run the old executable until k3s restarts.
+        #expect(renamed.keptExecutables == [Self.binDir + "/harbor-old"])
+        #expect(node.exists(Self.binDir + "/harbor-old"))
+
+        var unrestricted = configuration(node)
+        unrestricted.restartPolicy = .ifChanged
+        let settings = RestartSettings(busAddress: "unix:path=\(node.root)/no-such-bus")
+        _ = try await Installer(configuration: unrestricted, restartSettings: settings).install()
+        #expect(node.exists(Self.binDir + "/harbor-old"))
     }
 
     @Test(
@@ -282,5 +290,35 @@ struct InstallTests {
         #expect(reason.contains("no-such-bus"))
         #expect(report.pendingRestart != nil)
         #expect(node.exists(Self.dropIn))
+    }
+
+    @Test("a foreign provider with our name is not replaced without force")
+    func foreignProviderName() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        var foreignName = configuration(node)
+        foreignName.providerName = "ecr-credential-provider"
+        let before = node.text(Self.providerConfig)
+
+        await #expect(throws: InstallError.self) { try await Installer(configuration: foreignName).install() }
+        #expect(node.text(Self.providerConfig) == before)
+
+        let report = try await Installer(configuration: foreignName).uninstall(force: true)
+        #expect(report.plan.files.isEmpty)
+        #expect(node.text(Self.providerConfig) == before)
+    }
+
+    @Test("entries of ours survive a lost state and are removed by uninstall")
+    func lostState() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        _ = try await Installer(configuration: configuration(node)).install()
+        try FileManager.default.removeItem(atPath: node.path("/var/lib/harbor-keyless/state.json"))
+
+        _ = try await Installer(configuration: configuration(node)).install()
+        _ = try await Installer(configuration: configuration(node)).uninstall(force: true)
+
+        #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider"])
+        #expect(!node.exists(Self.binDir + "/credential-provider-harbor"))
     }
 }

@@ -29,6 +29,7 @@ extension InstallPlanner {
 
         // 2. The provider config: keep every foreign provider, replace ours.
         var config = try existingProviderConfig(paths) ?? CredentialProviderConfig()
+        try rejectForeignProviders(named: wanted, in: config, paths: paths)
         let stale = previouslyInstalled.subtracting(wanted)
         config.removeProviders(named: stale.union(wanted))
         for entry in layout.entries {
@@ -76,7 +77,9 @@ extension InstallPlanner {
     func uninstallPlan() throws(InstallError) -> InstallPlan {
         let paths = try nodePaths()
         var files: [PlannedFile] = []
-        let ours = previouslyInstalled.union(layout.names)
+        // Names from the configuration count as ours only when their executable is our
+        // plugin: a node that never ran harbor-keyless keeps a same-named foreign provider.
+        let ours = previouslyInstalled.union(layout.names.filter { isOurExecutable(paths.executable(named: $0)) })
 
         if let removal = try plannedRemoval(.dropIn, path: paths.dropIn) { files.append(removal) }
 
@@ -112,6 +115,35 @@ extension InstallPlanner {
     }
 
     // MARK: - Provider config
+
+    /// Refuses to replace a provider entry that harbor-keyless did not write: its name is in
+    /// the config, no earlier install recorded it, and its executable is not our plugin. An
+    /// entry whose executable is ours was written by an install whose state was lost.
+    func rejectForeignProviders(named names: [String], in config: CredentialProviderConfig, paths: NodePaths) throws(InstallError) {
+        guard !force else { return }
+        let existing = Set(config.providerNames)
+        for name in names where existing.contains(name) && !previouslyInstalled.contains(name) {
+            if isOurExecutable(paths.executable(named: name)) { continue }
+            throw InstallError(
+                "the provider config \(paths.providerConfig) already has a provider named \(name) that harbor-keyless did not install",
+                fix: "choose another --provider-name, or pass --force to replace that provider and its executable"
+            )
+        }
+    }
+
+    /// Whether the file at `path` runs as credential-provider-harbor (`--version`).
+    func isOurExecutable(_ path: String) -> Bool {
+        guard let executable = try? root.openExecutable(path),
+            let result = try? runSubprocess(
+                executable.execPath,
+                arguments: ["--version"],
+                argumentZero: "credential-provider-harbor",
+                inherit: [executable.descriptor],
+                timeout: .seconds(5)
+            )
+        else { return false }
+        return result.status == 0 && result.standardOutput.starts(with: Array("credential-provider-harbor".utf8))
+    }
 
     func existingProviderConfig(_ paths: NodePaths) throws(InstallError) -> CredentialProviderConfig? {
         guard let text = try readText(paths.providerConfig) else { return nil }

@@ -25,6 +25,8 @@ struct InstallPlanner {
     /// those names that the configuration no longer wants are removed, so a renamed provider
     /// does not leave its old entry behind.
     let previouslyInstalled: Set<String>
+    /// Replace providers harbor-keyless did not write.
+    var force = false
 
     /// Lowest kubelet minor version the rendered config is valid for. KEP-4412 is beta and on
     /// by default from 1.34, which also requires `tokenAttributes.cacheType`; a 1.33 kubelet
@@ -113,7 +115,13 @@ struct InstallPlanner {
             (parsed, source) = try detectK3sVersion()
         }
 
-        guard parsed.major == 1, parsed.minor >= Self.minimumMinor else {
+        guard parsed.major == 1 else {
+            throw InstallError(
+                "Kubernetes \(parsed) (from \(source)) is not a 1.x version this agent knows",
+                fix: "check the version; harbor-keyless supports Kubernetes 1.\(Self.minimumMinor) and newer 1.x releases"
+            )
+        }
+        guard parsed.minor >= Self.minimumMinor else {
             throw InstallError(
                 "Kubernetes \(parsed) (from \(source)) is older than 1.\(Self.minimumMinor)",
                 fix: "upgrade k3s to v1.\(Self.minimumMinor) or newer first: the kubelet mints service account tokens for credential providers only from 1.33 (alpha, off), and the 1.34 config format (tokenAttributes.cacheType) is rejected by older kubelets"
@@ -126,23 +134,38 @@ struct InstallPlanner {
     /// install it) and parses `k3s version v1.34.1+k3s1 (hash)`.
     private func detectK3sVersion() throws(InstallError) -> (KubernetesVersion, String) {
         let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
-        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
+        var found: (path: String, executable: OpenedExecutable)?
+        for candidate in candidates where found == nil {
+            do {
+                if let executable = try root.openExecutable(candidate) { found = (candidate, executable) }
+            } catch {
+                throw InstallError("cannot open \(candidate) under \(configuration.hostRoot): \(error)", fix: "pass --kubernetes-version with the version k3s runs")
+            }
+        }
+        guard let (binary, executable) = found else {
             throw InstallError(
-                "no k3s binary found under \(configuration.hostRoot) (looked in \(candidates.joined(separator: ", ")))",
+                "no executable k3s binary found under \(configuration.hostRoot) (looked in \(candidates.joined(separator: ", ")))",
                 fix: "install k3s first, check --host-root, or pass --kubernetes-version with the version k3s will run"
             )
         }
+        // Run the file opened inside the root, never `root + path`, which the kernel would
+        // resolve through links on this machine rather than the node.
         let result: SubprocessResult
         do {
-            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(15))
+            result = try runSubprocess(
+                executable.execPath,
+                arguments: ["--version"],
+                argumentZero: "k3s",
+                inherit: [executable.descriptor],
+                timeout: .seconds(15)
+            )
         } catch {
             throw InstallError("\(error)", fix: "pass --kubernetes-version with the version k3s runs")
         }
         let output = String(decoding: result.standardOutput, as: UTF8.self)
-        guard result.status == 0, !result.timedOut,
-            let line = output.split(separator: "\n").first,
-            let version = KubernetesVersion(parsing: String(line))
-        else {
+        // k3s may print warnings first; the version line starts with "k3s version".
+        let line = output.split(separator: "\n").first { $0.hasPrefix("k3s version ") }
+        guard result.status == 0, !result.timedOut, let line, let version = KubernetesVersion(parsing: String(line)) else {
             throw InstallError(
                 "cannot read the version of \(binary): `k3s --version` exited \(result.status)\(result.timedOut ? " after timing out" : "")",
                 fix: "pass --kubernetes-version with the version k3s runs"

@@ -14,11 +14,7 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 
 /// Starts an API, kubelet or registry stand-in off the shared pool.
 func standIn(_ overrides: [String: Any] = [:]) async throws -> APIStandIn {
-    // The overrides cross to the other queue as JSON, which is Sendable.
-    let data = try JSONSerialization.data(withJSONObject: overrides)
-    return try await blocking {
-        try APIStandIn(JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
-    }
+    try await APIStandIn.start(overrides)
 }
 
 /// Makes a node tree off the shared pool.
