@@ -34,6 +34,8 @@ enum APIAudiences {
             // Without the flag the API server uses the issuer as its audience.
             if let issuer { return ([issuer], issuer, "the issuer, as no --api-audiences is in the `Running kube-apiserver` line") }
         }
+        // NOTE: the TokenReview proxy (a registry-audience token reviewed with no audiences) is
+        // not used: it needs such a token, and this check mints none.
         if context.inPod, let bytes = readLocal(context.podTokenPath),
             let claims = JWTClaims(token: String(decoding: bytes, as: UTF8.self).trimmingSpaces)
         {
