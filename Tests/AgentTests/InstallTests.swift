@@ -158,7 +158,7 @@ struct InstallTests {
         "refusals leave the node untouched",
         arguments: [
             "k3s 1.33", "no k3s binary", "invalid provider config", "foreign binary missing", "gate off",
-            "invalid k3s config",
+            "invalid k3s config", "gate off in ExecStart", "gate off in kubelet.conf.d",
         ]
     )
     func refusals(reason: String) async throws {
@@ -171,6 +171,16 @@ struct InstallTests {
         case "foreign binary missing": try FileManager.default.removeItem(atPath: node.path(Self.binDir + "/ecr-credential-provider"))
         case "gate off":
             try node.write("/etc/rancher/k3s/config.yaml.d/30-gates.yaml", "kubelet-arg+:\n  - feature-gates=KubeletServiceAccountTokenForCredentialProviders=false\n")
+        case "gate off in ExecStart":
+            try node.write(
+                "/etc/systemd/system/k3s.service",
+                "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    '--kubelet-arg=feature-gates=KubeletServiceAccountTokenForCredentialProviders=false'\n"
+            )
+        case "gate off in kubelet.conf.d":
+            try node.write(
+                "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/10-gates.conf",
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfeatureGates:\n  KubeletServiceAccountTokenForCredentialProviders: false\n"
+            )
         default: try node.write("/etc/rancher/k3s/config.yaml.d/30-broken.yaml", "kubelet-arg: [unclosed\n")
         }
         let providerConfigBefore = node.text(Self.providerConfig)
@@ -320,5 +330,47 @@ struct InstallTests {
 
         #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider"])
         #expect(!node.exists(Self.binDir + "/credential-provider-harbor"))
+    }
+
+    @Test("a kubelet-arg naming the bin dir decides where the executable goes")
+    func kubeletArgPaths() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        try node.write("/etc/rancher/k3s/config.yaml.d/20-ecr-legacy.yaml", "kubelet-arg+:\n  - image-credential-provider-bin-dir=/opt/ecr/bin\n")
+        try node.write("/opt/ecr/bin/ecr-credential-provider", "#!/bin/sh\nexit 1\n", mode: 0o755)
+
+        let report = try await Installer(configuration: configuration(node)).install()
+
+        #expect(report.plan.paths.binDirectory == "/opt/ecr/bin")
+        #expect(node.exists("/opt/ecr/bin/credential-provider-harbor"))
+        #expect(!node.exists(Self.dropIn))
+    }
+
+    @Test("a --config on the unit's command line moves the drop-in directory")
+    func unitConfigFile() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        try node.write(
+            "/etc/systemd/system/k3s.service",
+            "[Service]\nType=notify\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    --config /etc/k3s/main.yaml\n"
+        )
+        try node.write("/etc/k3s/main.yaml", "node-label: [a=b]\n")
+
+        _ = try await Installer(configuration: configuration(node)).install()
+
+        #expect(node.exists("/etc/k3s/main.yaml.d/99-credential-provider-harbor.yaml"))
+        #expect(!node.exists(Self.dropIn))
+    }
+
+    @Test("a broad matchImages pattern is reported")
+    func broadPattern() throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let registries = [RegistryConfiguration(host: "harbor.example.com", matchImages: ["harbor.example.com", "*.example.*"])]
+
+        let plan = try Installer(configuration: configuration(node, registries: registries)).plan()
+
+        #expect(plan.warnings.contains { $0.contains("*.example.*") })
+        #expect(!plan.warnings.contains { $0.contains("pattern harbor.example.com ") })
     }
 }

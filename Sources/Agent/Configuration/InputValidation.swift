@@ -3,6 +3,13 @@
 /// outside a narrow alphabet is rejected rather than quoted: a stray newline or `#` in a host
 /// name must not become a second YAML key in the node's configuration.
 enum InputValidation {
+    /// Audiences the API server accepts by default on k3s (`--api-audiences`, set from the
+    /// service account issuer) and on upstream Kubernetes. A registry token with one of them
+    /// would also authenticate to the cluster.
+    static let apiServerAudiences: Set<String> = [
+        "k3s", "https://kubernetes.default.svc.cluster.local", "https://kubernetes.default.svc", "kubernetes.default.svc",
+    ]
+
     /// `host[:port]` where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
     static func registryHost(_ value: String, field: String) throws(ConfigurationError) {
         try hostWithOptionalPort(value, field: field, what: "registry host")

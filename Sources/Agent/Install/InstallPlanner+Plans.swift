@@ -20,6 +20,13 @@ extension InstallPlanner {
 
         var files: [PlannedFile] = []
         var warnings: [String] = []
+        for entry in layout.entries {
+            for pattern in entry.matchImages where Self.isBroad(pattern) {
+                warnings.append(
+                    "matchImages pattern \(pattern) matches registries of other owners: pods pulling from them send their service account token there"
+                )
+            }
+        }
 
         // 1. Executables, one per provider entry.
         let wanted = layout.names
@@ -114,6 +121,14 @@ extension InstallPlanner {
         )
     }
 
+    /// Whether a pattern's host has a wildcard in its last two labels (`*.io`, `*.example.*`),
+    /// so it covers registries beyond one organisation's domain.
+    static func isBroad(_ pattern: String) -> Bool {
+        let host = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
+        let name = host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? host
+        return name.split(separator: ".").suffix(2).contains { $0.contains("*") }
+    }
+
     // MARK: - Provider config
 
     /// Refuses to replace a provider entry that harbor-keyless did not write: its name is in
@@ -195,14 +210,43 @@ extension InstallPlanner {
         }
     }
 
-    /// Feature gates set through `kubelet-arg` in the operator's k3s configuration.
+    /// Kubelet feature gates the node sets: `kubelet-arg` items in the k3s configuration
+    /// files and on the unit's command line, then `featureGates` in the kubelet's drop-in
+    /// configuration directory (k3s v1.32+, `*.conf` files, read after the flags).
     func kubeletFeatureGates(_ paths: NodePaths) throws(InstallError) -> [String: Bool] {
         let effective = try operatorK3sConfig(paths)
+        let command = try serviceCommand()
+        var gates: [String: Bool] = [:]
         do {
-            return try effective.featureGates(forKey: "kubelet-arg")
+            gates = try K3sComponentArguments.featureGates(
+                items: effective.list(forKey: "kubelet-arg") + command.command.kubeletArgs,
+                source: "kubelet-arg"
+            )
         } catch {
             throw InstallError("invalid kubelet-arg feature-gates: \(error)", fix: "correct the feature-gates item; k3s would fail to start with it")
         }
+
+        let directory = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
+        let names: [String]
+        do {
+            names = try root.list(directory) ?? []
+        } catch {
+            throw InstallError("cannot list \(directory): \(error)", fix: "check the directory's permissions")
+        }
+        for name in names.sorted() where name.hasSuffix(".conf") {
+            let path = directory + "/" + name
+            guard let text = try readText(path) else { continue }
+            let document: YAMLNode?
+            do {
+                document = try YAML.parse(text, source: path)
+            } catch {
+                throw InstallError("the kubelet drop-in \(path) is invalid: \(error)", fix: "correct it; the kubelet would fail to start with it")
+            }
+            for pair in document?["featureGates"]?.mapping ?? [] {
+                if let value = pair.value.bool { gates[pair.key] = value }
+            }
+        }
+        return gates
     }
 
     private func existingMode(_ path: String) throws(InstallError) -> UInt32? {

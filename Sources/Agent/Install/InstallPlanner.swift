@@ -35,9 +35,16 @@ struct InstallPlanner {
 
     // MARK: - Node
 
-    /// Reads the k3s configuration files and finds where the credential provider files go.
+    /// Reads the k3s unit's command line and configuration files and finds where the
+    /// credential provider files go. What the kubelet finally uses is decided, strongest
+    /// first, by a `kubelet-arg` item naming the kubelet flag, then k3s's own flag on the
+    /// unit's command line, then the configuration files, then k3s's default.
     func nodePaths() throws(InstallError) -> NodePaths {
-        let configPath = configuration.k3sConfigPath
+        let command = try serviceCommand()
+        var configPath = configuration.k3sConfigPath
+        if configPath == AgentConfiguration.defaultK3sConfigPath, let chosen = command.command.configFile {
+            configPath = chosen
+        }
         var paths = NodePaths(
             k3sConfig: configPath,
             binDirectory: NodePaths.defaultBinDirectory,
@@ -47,14 +54,68 @@ struct InstallPlanner {
         // Merge the operator's files without our own drop-in: what they set is theirs.
         let effective = try operatorK3sConfig(paths)
         if let value = try effectivePath(effective, key: NodePaths.binDirectoryKey) {
-            paths.binDirectory = value.path
-            paths.binDirectorySetBy = value.source
+            (paths.binDirectory, paths.binDirectorySetBy) = (value.path, value.source)
         }
         if let value = try effectivePath(effective, key: NodePaths.providerConfigKey) {
-            paths.providerConfig = value.path
-            paths.providerConfigSetBy = value.source
+            (paths.providerConfig, paths.providerConfigSetBy) = (value.path, value.source)
+        }
+        let unitSource = "the ExecStart of \(command.unit ?? "the k3s unit")"
+        if let path = command.command.providerBinDir {
+            (paths.binDirectory, paths.binDirectorySetBy) = (path, unitSource)
+        }
+        if let path = command.command.providerConfig {
+            (paths.providerConfig, paths.providerConfigSetBy) = (path, unitSource)
+        }
+
+        // kubelet-arg items are passed after k3s's own kubelet flags, so the kubelet uses them.
+        let kubeletArgs = effective.list(forKey: "kubelet-arg").map { ($0, effective.source(forKey: "kubelet-arg") ?? "kubelet-arg") }
+            + command.command.kubeletArgs.map { ($0, unitSource) }
+        for (item, source) in kubeletArgs {
+            let argument = K3sComponentArgument(parsing: item)
+            guard argument.value.hasPrefix("/") else { continue }
+            if argument.name == NodePaths.binDirectoryKey {
+                (paths.binDirectory, paths.binDirectorySetBy) = (argument.value, "kubelet-arg in \(source)")
+            } else if argument.name == NodePaths.providerConfigKey {
+                (paths.providerConfig, paths.providerConfigSetBy) = (argument.value, "kubelet-arg in \(source)")
+            }
         }
         return paths
+    }
+
+    /// The command line of the k3s unit: the configured unit, or the only k3s unit file on
+    /// the node. Several unit files that disagree on what matters here are an error, because
+    /// the wrong one would put the files where the running kubelet does not look.
+    func serviceCommand() throws(InstallError) -> (unit: String?, command: K3sServiceCommand) {
+        let directory = "/etc/systemd/system"
+        var names: [String]
+        do {
+            names = try root.list(directory) ?? []
+        } catch {
+            throw InstallError("cannot list \(directory): \(error)", fix: "check the directory's permissions")
+        }
+        names = names.filter { $0 == "k3s.service" || ($0.hasPrefix("k3s-") && $0.hasSuffix(".service")) }
+        if let unit = configuration.unit { names = names.filter { $0 == unit } }
+
+        var commands: [(String, K3sServiceCommand)] = []
+        for name in names.sorted() {
+            guard let text = try readText(directory + "/" + name), var command = K3sServiceCommand.parse(unitFile: text) else { continue }
+            if command.configFile == nil, let environment = try readText(directory + "/" + name + ".env") {
+                command.configFile = k3sConfigFile(fromEnvironmentFile: environment)
+            }
+            commands.append((name, command))
+        }
+        guard let first = commands.first else { return (nil, K3sServiceCommand()) }
+        let differing = commands.dropFirst().filter {
+            $0.1.configFile != first.1.configFile || $0.1.providerBinDir != first.1.providerBinDir
+                || $0.1.providerConfig != first.1.providerConfig || $0.1.kubeletArgs != first.1.kubeletArgs
+        }
+        if !differing.isEmpty {
+            throw InstallError(
+                "the k3s units \(commands.map(\.0).joined(separator: ", ")) start k3s with different options",
+                fix: "pass --unit with the unit that runs k3s on this node"
+            )
+        }
+        return (commands.count == 1 ? first.0 : nil, first.1)
     }
 
     /// The k3s configuration as k3s would merge it, leaving out our own drop-in.
