@@ -66,7 +66,7 @@ enum PluginProbe {
         // 2. Run it; ENOEXEC and a missing loader are the field's usual failures.
         let result: SubprocessResult
         do {
-            result = try runSubprocess(context.root.resolvedHostPath(path), arguments: args, input: input, timeout: .seconds(5))
+            result = try runRetryingBusy(context.root.resolvedHostPath(path), arguments: args, input: input)
         } catch {
             guard case .spawnFailed(_, let code) = error else { return .fail("\(path) does not run: \(error)", remedy: reinstall) }
             let cause =
@@ -80,7 +80,8 @@ enum PluginProbe {
         if result.timedOut {
             return .fail("\(path) did not respond within 5 s", remedy: reinstall)
         }
-        let errorText = redact(String(decoding: result.standardError.prefix(300), as: UTF8.self), token).trimmingSpaces
+        // Redact before shortening: a cut through the token would leave a piece redact cannot find.
+        let errorText = String(redact(String(decoding: result.standardError, as: UTF8.self), token).prefix(300)).trimmingSpaces
         guard result.status == 0 else {
             return .fail("\(path) exited with status \(result.status): \(errorText)", remedy: reinstall)
         }
@@ -106,6 +107,22 @@ enum PluginProbe {
             return .fail("\(path) wrote a wrong response: \(problems.joined(separator: "; "))", remedy: reinstall)
         }
         return .pass("\(path) returns credentials for \(host) as user \(provider.username)")
+    }
+
+    /// Runs the executable, retrying briefly on ETXTBSY: a file that another process still
+    /// holds open for writing (a copy in progress, or a descriptor a concurrently forked
+    /// child inherited) cannot be executed for that moment.
+    static func runRetryingBusy(_ path: String, arguments: [String], input: [UInt8]) throws(SubprocessError) -> SubprocessResult {
+        var attempt = 1
+        while true {
+            do {
+                return try runSubprocess(path, arguments: arguments, input: input, timeout: .seconds(5))
+            } catch {
+                guard case .spawnFailed(_, let code) = error, code == ETXTBSY, attempt < 5 else { throw error }
+                attempt += 1
+                usleep(50_000)
+            }
+        }
     }
 
     /// Returns an unsigned JWT (`alg: none`) with the claims the plugin reads. It grants nothing.
