@@ -41,6 +41,7 @@ let commands: [Command] = [
             return ExitStatus.success
         }
     ),
+    DoctorCommand.command,
     Command(
         name: "version",
         summary: "Print the version.",
