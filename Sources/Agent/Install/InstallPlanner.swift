@@ -261,6 +261,14 @@ struct InstallPlanner {
         } catch {
             throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
         }
+        // Writes never replace a symbolic link (it may be the operator's), so say so now
+        // rather than after other files were written.
+        if info?.kind == .symlink {
+            throw InstallError(
+                "\(path) is a symbolic link; harbor-keyless replaces only regular files",
+                fix: "replace the link with the file it points to, or point k3s at the real path"
+            )
+        }
         let action: PlannedFile.Action
         if let current {
             action = current == contents && info?.mode == mode ? .unchanged : .update
