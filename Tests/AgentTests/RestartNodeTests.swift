@@ -182,4 +182,33 @@ struct RestartNodeTests {
         #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == false)
         #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
     }
+
+    @Test("doctor reads the node's real journal and unit")
+    func doctorOnNode() async throws {
+        let (node, _) = try await bootNode()
+        let install = try agent(node, ["install", "--registry", "harbor.example.com"])
+        #expect(install.status == 0, "\(install.error)")
+
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "doctor", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
+            "--skip", "registry.reachable", "--output", "json", "--timeout", "20s",
+        ]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        func status(_ id: String) -> String? { checks.first { $0["id"] as? String == id }?["status"] as? String }
+        #expect(status("kubelet.flags") == "pass")
+        #expect(status("restart.pending") == "pass")
+        #expect(status("host.drop-in") == "pass")
+        #expect(status("journal.symptoms") == "pass")
+    }
 }
