@@ -39,18 +39,21 @@ let package = Package(
 
         // The agent's layers, bottom to top.
         .target(name: "HostFiles", dependencies: ["CShims", "COpenSSL"]),
+        // Child processes with deadlines, for running host executables (FoundationEssentials
+        // has no Process).
+        .target(name: "Subprocess"),
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
         .target(name: "KubeAPI", dependencies: ["CCurl", "COpenSSL", "CShims", "YAML"]),
         .target(
             name: "Checks",
-            dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
+            dependencies: ["CredentialProvider", "HostFiles", "Subprocess", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
         ),
         .target(
             name: "Agent",
             dependencies: [
-                "CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI", "Checks",
+                "CredentialProvider", "HostFiles", "Subprocess", "YAML", "K3sConfig", "Systemd", "KubeAPI", "Checks",
                 "CMicroHTTPD", "CShims",
             ]
         ),

@@ -1,3 +1,4 @@
+internal import K3sConfig
 /// Syntax checks for every value that ends up in a host file, a command line or an HTTP
 /// request. Values reach YAML files that the kubelet and k3s parse at start-up, so anything
 /// outside a narrow alphabet is rejected rather than quoted. A stray newline or `#` in a host
@@ -214,25 +215,11 @@ extension Character {
     var isASCIIAlphanumeric: Bool { isASCII && (isLetter || isNumber) }
 }
 
-/// Parses a Go `time.ParseDuration` string (units ns, us, µs, ms, s, m, h; decimals allowed;
-/// no sign) into seconds. Returns nil for anything Go would reject, and for negative values.
+/// Parses a Go `time.ParseDuration` string into seconds with the kubelet's own parser (see
+/// K3sConfig's GoDuration). Returns nil for anything Go would reject, and for negative values.
 func parseGoDuration(_ text: String) -> Double? {
-    if text == "0" { return 0 }
-    var rest = Substring(text)
-    if rest.isEmpty { return nil }
-    var total = 0.0
-    let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-    while !rest.isEmpty {
-        let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-        guard !number.isEmpty, number != ".", let value = Double(number) else { return nil }
-        rest = rest.dropFirst(number.count)
-        guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
-            return nil
-        }
-        rest = rest.dropFirst(unit.0.count)
-        total += value * unit.1
-    }
-    return total
+    guard case .success(let nanoseconds) = GoDuration.parse(text), nanoseconds >= 0 else { return nil }
+    return Double(nanoseconds) / 1e9
 }
 
 /// Go duration parsing for the command line.

@@ -1,3 +1,4 @@
+internal import Subprocess
 internal import CredentialProvider
 internal import HostFiles
 internal import K3sConfig

@@ -1,3 +1,5 @@
+internal import Subprocess
+internal import Checks
 internal import CredentialProvider
 internal import HostFiles
 internal import K3sConfig
@@ -194,46 +196,19 @@ struct InstallPlanner {
     /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, where some distributions
     /// install it) and parses `k3s version v1.34.1+k3s1 (hash)`.
     private func detectK3sVersion() throws(InstallError) -> (KubernetesVersion, String) {
-        let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
-        var found: (path: String, executable: OpenedExecutable)?
-        for candidate in candidates where found == nil {
-            do {
-                if let executable = try root.openExecutable(candidate) { found = (candidate, executable) }
-            } catch {
-                throw InstallError("cannot open \(candidate) under \(configuration.hostRoot): \(error)", fix: "pass --kubernetes-version with the version k3s runs")
-            }
-        }
-        guard let (binary, executable) = found else {
+        switch DiskVersion.read(root) {
+        case .success(let disk):
+            return (disk.version, disk.binary)
+        case .failure(.notFound(let message)):
             throw InstallError(
-                "no executable k3s binary found under \(configuration.hostRoot) (looked in \(candidates.joined(separator: ", ")))",
+                "\(message) under \(configuration.hostRoot)",
                 fix: "install k3s first, check --host-root, or pass --kubernetes-version with the version k3s will run"
             )
+        case .failure(.unreadable(let message)):
+            throw InstallError(message, fix: "pass --kubernetes-version with the version k3s runs")
         }
-        // Run the file opened inside the root, never `root + path`, which the kernel would
-        // resolve through links on this machine rather than the node.
-        let result: SubprocessResult
-        do {
-            result = try runSubprocess(
-                executable.execPath,
-                arguments: ["--version"],
-                argumentZero: "k3s",
-                inherit: [executable.descriptor],
-                timeout: .seconds(15)
-            )
-        } catch {
-            throw InstallError("\(error)", fix: "pass --kubernetes-version with the version k3s runs")
-        }
-        let output = String(decoding: result.standardOutput, as: UTF8.self)
-        // k3s may print warnings first; the version line starts with "k3s version".
-        let line = output.split(separator: "\n").first { $0.hasPrefix("k3s version ") }
-        guard result.status == 0, !result.timedOut, let line, let version = KubernetesVersion(parsing: String(line)) else {
-            throw InstallError(
-                "cannot read the version of \(binary): `k3s --version` exited \(result.status)\(result.timedOut ? " after timing out" : "")",
-                fix: "pass --kubernetes-version with the version k3s runs"
-            )
-        }
-        return (version, binary)
     }
+
 
     // MARK: - Files
 

@@ -1,3 +1,4 @@
+internal import Subprocess
 import FoundationEssentials
 internal import HostFiles
 

@@ -1,33 +1,58 @@
+internal import Subprocess
 import FoundationEssentials
 import HostFiles
 import K3sConfig
 
 /// The k3s binary on disk: what the next start of k3s runs.
-struct DiskVersion: Sendable {
-    var version: KubernetesVersion
-    var binary: String
+public struct DiskVersion: Sendable {
+    public var version: KubernetesVersion
+    public var binary: String
 
     /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, `/usr/bin/k3s`) and reads
-    /// its first line, `k3s version v1.34.1+k3s1 (hash)`. Blocks while k3s runs.
-    static func read(_ root: HostRoot) -> Result<DiskVersion, CheckFailure> {
+    /// its `k3s version v1.34.1+k3s1 (hash)` line. The binary is opened inside the host root and
+    /// run through its descriptor, so a link cannot make it run a program of this machine.
+    /// Blocks while k3s runs, at most 15 s.
+    public static func read(_ root: HostRoot) -> Result<DiskVersion, DiskVersionError> {
         let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
-        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
-            return .failure(CheckFailure("no k3s binary found (looked in \(candidates.joined(separator: ", ")))"))
+        var found: (String, OpenedExecutable)?
+        for candidate in candidates where found == nil {
+            if let executable = try? root.openExecutable(candidate) { found = (candidate, executable) }
+        }
+        guard let (binary, executable) = found else {
+            return .failure(.notFound("no executable k3s binary found (looked in \(candidates.joined(separator: ", ")))"))
         }
         let result: SubprocessResult
         do {
-            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(5))
+            result = try runSubprocess(
+                executable.execPath,
+                arguments: ["--version"],
+                argumentZero: "k3s",
+                inherit: [executable.descriptor],
+                timeout: .seconds(15)
+            )
         } catch {
-            return .failure(CheckFailure("\(error)"))
+            return .failure(.unreadable("cannot run \(binary): \(error)"))
         }
+        // k3s may print warnings first; the version line starts with "k3s version".
         let output = String(decoding: result.standardOutput, as: UTF8.self)
-        guard result.status == 0, !result.timedOut,
-            let line = output.split(separator: "\n").first,
-            let version = KubernetesVersion(parsing: String(line))
-        else {
-            return .failure(CheckFailure("`\(binary) --version` exited \(result.status) without a version"))
+        let line = output.split(separator: "\n").first { $0.hasPrefix("k3s version ") }
+        guard result.status == 0, !result.timedOut, let line, let version = KubernetesVersion(parsing: String(line)) else {
+            let reason = result.timedOut ? "timed out" : "exited \(result.status) without a version line"
+            return .failure(.unreadable("`\(binary) --version` \(reason)"))
         }
         return .success(DiskVersion(version: version, binary: binary))
+    }
+}
+
+/// Why the version of the k3s binary on disk is unknown.
+public enum DiskVersionError: Error, Sendable, CustomStringConvertible {
+    case notFound(String)
+    case unreadable(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let message), .unreadable(let message): message
+        }
     }
 }
 
@@ -35,7 +60,7 @@ extension CheckContext {
     /// The version of the k3s binary on disk, read once per run.
     func diskK3sVersion() async -> Result<DiskVersion, CheckFailure> {
         await facts.value("disk-version") { [root] in
-            await offPool { DiskVersion.read(root) }
+            await offPool { DiskVersion.read(root).mapError { CheckFailure($0.description) } }
         }
     }
 

@@ -1,3 +1,4 @@
+internal import Subprocess
 import CredentialProvider
 import FoundationEssentials
 import HostFiles
@@ -66,7 +67,12 @@ enum PluginProbe {
         // 2. Run it; ENOEXEC and a missing loader are the field's usual failures.
         let result: SubprocessResult
         do {
-            result = try runRetryingBusy(context.root.resolvedHostPath(path), arguments: args, input: input)
+            // Run the file opened inside the host root: `root + path` would resolve links on
+            // this machine rather than on the node.
+            guard let executable = try? context.root.openExecutable(path) else {
+                return .fail("\(path) is missing or not executable", remedy: reinstall)
+            }
+            result = try runRetryingBusy(executable, arguments: args, input: input)
         } catch {
             guard case .spawnFailed(_, let code) = error else { return .fail("\(path) does not run: \(error)", remedy: reinstall) }
             let cause =
@@ -112,11 +118,18 @@ enum PluginProbe {
     /// Runs the executable, retrying briefly on ETXTBSY: a file that another process still
     /// holds open for writing (a copy in progress, or a descriptor a concurrently forked
     /// child inherited) cannot be executed for that moment.
-    static func runRetryingBusy(_ path: String, arguments: [String], input: [UInt8]) throws(SubprocessError) -> SubprocessResult {
+    static func runRetryingBusy(_ executable: OpenedExecutable, arguments: [String], input: [UInt8]) throws(SubprocessError) -> SubprocessResult {
         var attempt = 1
         while true {
             do {
-                return try runSubprocess(path, arguments: arguments, input: input, timeout: .seconds(5))
+                return try runSubprocess(
+                    executable.execPath,
+                    arguments: arguments,
+                    argumentZero: "credential-provider-harbor",
+                    inherit: [executable.descriptor],
+                    input: input,
+                    timeout: .seconds(5)
+                )
             } catch {
                 guard case .spawnFailed(_, let code) = error, code == ETXTBSY, attempt < 5 else { throw error }
                 attempt += 1
