@@ -44,6 +44,7 @@ let commands: [Command] = [
             return ExitStatus.success
         }
     ),
+    manifestsCommand, healthCommand, pauseCommand,
     Command(
         name: "version",
         summary: "Print the version.",
