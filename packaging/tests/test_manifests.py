@@ -156,6 +156,7 @@ def test_daemonset(docs):
     check("rolls one node at a time", daemonset["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}})
     check("selects linux amd64 nodes", pod["nodeSelector"] == {"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"})
     check("pull policy is IfNotPresent", container["imagePullPolicy"] == "IfNotPresent")
+    check("container runs harbor-keyless run", container["command"] == ["/usr/bin/harbor-keyless", "run"] and "args" not in container)
     for probe in ("livenessProbe", "readinessProbe"):
         check(f"{probe} runs harbor-keyless health", container[probe].get("exec") == {"command": ["/usr/bin/harbor-keyless", "health"]})
     check("no hostNetwork", "hostNetwork" not in pod)

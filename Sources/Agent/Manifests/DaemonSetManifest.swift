@@ -33,7 +33,7 @@ enum DaemonSetManifest {
             "name": .string("agent"),
             "image": .string(options.image),
             "imagePullPolicy": .string("IfNotPresent"),
-            "args": .strings(["run"]),
+            "command": .strings([executable, "run"]),
             "env": .sequence(environment(options)),
             "securityContext": securityContext(),
             "resources": resources(options.resources),
