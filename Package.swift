@@ -38,7 +38,7 @@ let package = Package(
         ),
 
         // The agent's layers, bottom to top.
-        .target(name: "HostFiles", dependencies: ["CShims"]),
+        .target(name: "HostFiles", dependencies: ["CShims", "COpenSSL"]),
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "HostFilesTests", dependencies: ["HostFiles", "CShims"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["systemd_manager_standin.py"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent"]),

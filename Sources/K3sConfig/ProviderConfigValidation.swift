@@ -1,3 +1,4 @@
+internal import CredentialProvider
 import YAML
 
 extension CredentialProviderConfig {
@@ -38,13 +39,20 @@ extension CredentialProviderConfig {
             problems += Self.validate(provider, seenNames: &seenNames, kubelet: kubelet, tokenGateEnabled: tokenGateEnabled)
         }
 
-        for provider in decoded where !provider.name.isEmpty && !binaryExists(provider.name) {
+        // Only valid names reach `binaryExists`, so a caller never resolves a path such as "../x".
+        for provider in decoded where Self.isValidProviderName(provider.name) && !binaryExists(provider.name) {
             problems.append(ProviderConfigProblem(
                 kind: .missingBinary, provider: provider.name,
                 message: "plugin binary executable \(provider.name) did not exist", mark: provider.mark
             ))
         }
         return problems
+    }
+
+    /// Returns whether the kubelet accepts `name` as a provider name, which is also the file name of
+    /// the provider's executable in the bin dir.
+    public static func isValidProviderName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && !name.contains(" ") && name != "." && name != ".."
     }
 
     /// Returns the providers that appear in more than one file, for a kubelet that reads a
@@ -93,8 +101,10 @@ extension CredentialProviderConfig {
             messages.append("providers.matchImages: Required value: at least 1 item in matchImages is required")
         }
         for image in provider.matchImages {
-            if let error = MatchImageSyntax.error(for: image) {
-                messages.append("providers.matchImages: Invalid value: \(goQuote(image)): match image is invalid: \(error)")
+            do {
+                try MatchImages.validate(image)
+            } catch {
+                messages.append("providers.matchImages: Invalid value: \(goQuote(image)): match image is invalid: \(error.reason)")
             }
         }
 

@@ -5,7 +5,7 @@ struct Command: Sendable {
     var usage: String
     var options: [OptionSpec]
     /// Runs the command and returns the exit status.
-    var run: @Sendable (ParsedOptions) throws -> Int32
+    var run: @Sendable (ParsedOptions) async throws -> Int32
 }
 
 /// Exit statuses: 0 success, 1 failure, 64 usage error (sysexits.h EX_USAGE).

@@ -7,14 +7,11 @@ let commands: [Command] = [
         name: "install",
         summary: "Write the plugin, its provider config and the k3s drop-in onto the node.",
         usage: "harbor-keyless install [options]",
-        options: ConfigurationOptions.specs,
+        options: ConfigurationOptions.specs + RestartOptions.specs,
         run: { options in
-            let report = try Installer(configuration: ConfigurationOptions.load(options)).install()
-            printPlan(report.plan)
-            if let pending = report.pendingRestart {
-                print("restart pending: \(pending.reason); k3s reads these files only at start-up")
-                print("  finish with: systemctl restart k3s   (k3s-agent on agent nodes)")
-            }
+            let installer = Installer(configuration: try ConfigurationOptions.load(options), restartSettings: try RestartOptions.settings(options))
+            let report = try await installer.install(force: options.flag("force"))
+            printReport(report)
             return ExitStatus.success
         }
     ),
@@ -22,13 +19,17 @@ let commands: [Command] = [
         name: "uninstall",
         summary: "Remove our drop-in, provider entries and executables from the node.",
         usage: "harbor-keyless uninstall [options]",
-        options: ConfigurationOptions.specs,
+        options: ConfigurationOptions.specs + RestartOptions.specs,
         run: { options in
-            let report = try Installer(configuration: ConfigurationOptions.load(options, requireRegistry: false)).uninstall()
-            printPlan(report.plan)
-            if report.pendingRestart != nil {
-                print("restart pending: the running kubelet keeps its provider config until k3s restarts")
-                print("  finish with: systemctl restart k3s   (k3s-agent on agent nodes)")
+            let installer = Installer(
+                configuration: try ConfigurationOptions.load(options, requireRegistry: false),
+                restartSettings: try RestartOptions.settings(options)
+            )
+            let report = try await installer.uninstall(force: options.flag("force"))
+            printReport(report)
+            if !report.keptExecutables.isEmpty {
+                print("kept until k3s restarts, because the running kubelet may still run them: \(report.keptExecutables.joined(separator: ", "))")
+                print("  after the restart, run `harbor-keyless uninstall` again, or pass --force to remove them now")
             }
             return ExitStatus.success
         }
@@ -58,6 +59,26 @@ let commands: [Command] = [
 ]
 
 // MARK: - Output
+
+private func printReport(_ report: InstallReport) {
+    if let resumed = report.resumed {
+        print("note: \(resumed)")
+    }
+    printPlan(report.plan)
+    switch report.restart {
+    case .notNeeded:
+        break
+    case .restarted(let unit, let steps):
+        print("restarted \(unit) and verified:")
+        for step in steps {
+            print("  ok   \(step.name): \(step.detail)")
+        }
+    case .unitStopped(let unit):
+        print("\(unit) is not running; k3s reads the new files when it starts")
+    case .pending(let reason):
+        print("restart pending: \(reason)")
+    }
+}
 
 private func printPlan(_ plan: InstallPlan) {
     if !plan.kubernetesVersion.isEmpty {

@@ -52,20 +52,20 @@ enum ConfigurationOptions {
     /// Reads the configuration file. The default file may be missing; one named explicitly
     /// must exist.
     private static func fileLayer(path: String, required: Bool) throws -> ConfigurationLayer {
-        if !FileManager.default.fileExists(atPath: path) {
+        let bytes: [UInt8]?
+        do {
+            bytes = try readLocalFile(path)
+        } catch {
+            throw ConfigurationError("\(error)", fix: "check the path given with --config or HARBOR_KEYLESS_CONFIG and its permissions")
+        }
+        guard let bytes else {
             if !required { return ConfigurationLayer() }
             throw ConfigurationError(
                 "the configuration file \(path) does not exist",
                 fix: "check the path given with --config or HARBOR_KEYLESS_CONFIG"
             )
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw ConfigurationError("cannot read the configuration file \(path): \(error)", fix: "check its permissions")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError("the configuration file \(path) is not UTF-8", fix: "save it as UTF-8 text")
         }
         return try ConfigurationLayer.file(text: text, source: path)

@@ -47,7 +47,10 @@ struct ParsedOptions: Sendable {
             } else if let inline {
                 value = inline
             } else {
-                guard index < words.count else { throw UsageError("option --\(name) needs a value") }
+                // A following option is a forgotten value, not a value that starts with "--".
+                guard index < words.count, !words[index].hasPrefix("--") else {
+                    throw UsageError("option --\(name) needs a value")
+                }
                 value = words[index]
                 index += 1
             }

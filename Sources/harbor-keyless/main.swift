@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Entry point: picks the command, parses its options, maps errors to exit statuses.
-func main(_ arguments: [String]) -> Int32 {
+func main(_ arguments: [String]) async -> Int32 {
     guard let name = arguments.first, name != "help", name != "--help", name != "-h" else {
         let topic = arguments.dropFirst().first
         if let topic, let command = commands.first(where: { $0.name == topic }) {
@@ -36,7 +36,7 @@ func main(_ arguments: [String]) -> Int32 {
         if let extra = options.arguments.first {
             throw UsageError("unexpected argument \(extra.debugDescription)")
         }
-        return try command.run(options)
+        return try await command.run(options)
     } catch let error as UsageError {
         printError("error: \(error)")
         printError("usage: \(command.usage)  (see harbor-keyless \(command.name) --help)")
@@ -44,6 +44,12 @@ func main(_ arguments: [String]) -> Int32 {
     } catch let error as ConfigurationError {
         printError("error: \(error.message)\n  fix: \(error.fix)")
         return ExitStatus.usage
+    } catch let failure as RestartFailure {
+        for step in failure.steps {
+            printError("  \(step.passed ? "ok  " : "FAIL") \(step.name): \(step.detail)")
+        }
+        printError("error: \(failure)")
+        return ExitStatus.failure
     } catch {
         printError("error: \(error)")
         return ExitStatus.failure
@@ -72,4 +78,4 @@ func printError(_ text: String) {
     }
 }
 
-exit(main(Array(CommandLine.arguments.dropFirst())))
+exit(await main(Array(CommandLine.arguments.dropFirst())))

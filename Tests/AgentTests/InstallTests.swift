@@ -15,6 +15,7 @@ struct InstallTests {
         AgentConfiguration(
             registries: registries ?? [RegistryConfiguration(host: "harbor.example.com")],
             hostRoot: node.root,
+            restartPolicy: .never,
             pluginSource: NodeTree.pluginPath
         )
     }
@@ -25,11 +26,11 @@ struct InstallTests {
     }
 
     @Test("first install writes every file and keeps the ECR provider")
-    func firstInstall() throws {
+    func firstInstall() async throws {
         let node = try NodeTree()
         defer { node.remove() }
 
-        let report = try Installer(configuration: configuration(node)).install()
+        let report = try await Installer(configuration: configuration(node)).install()
 
         #expect(report.plan.kubernetesVersion == "v1.34.1+k3s1")
         #expect(report.plan.kubernetesVersionSource == "/usr/local/bin/k3s")
@@ -64,14 +65,14 @@ struct InstallTests {
     }
 
     @Test("second install changes nothing and keeps mtimes")
-    func idempotent() throws {
+    func idempotent() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let installer = Installer(configuration: configuration(node))
-        _ = try installer.install()
+        _ = try await installer.install()
         let before = try [Self.providerConfig, Self.dropIn, Self.binDir + "/credential-provider-harbor"].map(node.modificationDate)
 
-        let report = try installer.install()
+        let report = try await installer.install()
 
         #expect(report.plan.files.allSatisfy { $0.action == .unchanged })
         #expect(!report.plan.needsRestart)
@@ -80,21 +81,21 @@ struct InstallTests {
     }
 
     @Test("a new plugin binary alone needs no restart")
-    func binaryOnlyChange() throws {
+    func binaryOnlyChange() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let installer = Installer(configuration: configuration(node))
-        _ = try installer.install()
+        _ = try await installer.install()
         try node.write(Self.binDir + "/credential-provider-harbor", "#!/bin/sh\nold\n", mode: 0o755)
 
-        let report = try installer.install()
+        let report = try await installer.install()
 
         #expect(report.plan.files.map(\.action) == [.update, .unchanged, .unchanged])
         #expect(!report.plan.needsRestart)
     }
 
     @Test("operator-chosen paths are honoured and no drop-in is written")
-    func operatorPaths() throws {
+    func operatorPaths() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         try node.write(
@@ -103,7 +104,7 @@ struct InstallTests {
         )
         try FileManager.default.createDirectory(atPath: node.path("/opt/credential-providers"), withIntermediateDirectories: true)
 
-        let report = try Installer(configuration: configuration(node)).install()
+        let report = try await Installer(configuration: configuration(node)).install()
 
         #expect(report.plan.paths.operatorChosePaths)
         #expect(node.exists("/opt/credential-providers/credential-provider-harbor"))
@@ -113,7 +114,7 @@ struct InstallTests {
     }
 
     @Test("two audiences get two entries and two executables")
-    func twoAudiences() throws {
+    func twoAudiences() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let registries = [
@@ -121,7 +122,7 @@ struct InstallTests {
             RegistryConfiguration(host: "harbor.internal:8443", serviceAccountAnnotationKey: "harbor.internal/pull"),
         ]
 
-        _ = try Installer(configuration: configuration(node, registries: registries)).install()
+        _ = try await Installer(configuration: configuration(node, registries: registries)).install()
 
         let entries = try providers(node)
         #expect(entries.map { $0["name"]?.string } == ["ecr-credential-provider", "credential-provider-harbor", "credential-provider-harbor-harbor.internal-8443"])
@@ -132,14 +133,14 @@ struct InstallTests {
     }
 
     @Test("a renamed provider leaves no old entry or executable")
-    func renamedProvider() throws {
+    func renamedProvider() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         var first = configuration(node)
         first.providerName = "harbor-old"
-        _ = try Installer(configuration: first).install()
+        _ = try await Installer(configuration: first).install()
 
-        _ = try Installer(configuration: configuration(node)).install()
+        _ = try await Installer(configuration: configuration(node)).install()
 
         #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider", "credential-provider-harbor"])
         #expect(!node.exists(Self.binDir + "/harbor-old"))
@@ -152,7 +153,7 @@ struct InstallTests {
             "invalid k3s config",
         ]
     )
-    func refusals(reason: String) throws {
+    func refusals(reason: String) async throws {
         let node = try NodeTree()
         defer { node.remove() }
         switch reason {
@@ -166,7 +167,7 @@ struct InstallTests {
         }
         let providerConfigBefore = node.text(Self.providerConfig)
 
-        #expect(throws: InstallError.self) { try Installer(configuration: configuration(node)).install() }
+        await #expect(throws: InstallError.self) { try await Installer(configuration: configuration(node)).install() }
 
         #expect(node.text(Self.providerConfig) == providerConfigBefore)
         #expect(!node.exists(Self.dropIn))
@@ -174,20 +175,20 @@ struct InstallTests {
     }
 
     @Test("an explicit Kubernetes version replaces detection")
-    func explicitVersion() throws {
+    func explicitVersion() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         try FileManager.default.removeItem(atPath: node.path("/usr/local/bin/k3s"))
         var configuration = configuration(node)
         configuration.kubernetesVersion = .explicit("v1.35.0")
 
-        let report = try Installer(configuration: configuration).install()
+        let report = try await Installer(configuration: configuration).install()
 
         #expect(report.plan.kubernetesVersionSource == "--kubernetes-version")
     }
 
     @Test("a symlinked drop-in directory that leaves the root is rejected")
-    func symlinkEscape() throws {
+    func symlinkEscape() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let outside = FileManager.default.temporaryDirectory.appending(path: "hk-outside-\(UUID().uuidString)").path
@@ -197,19 +198,19 @@ struct InstallTests {
         try FileManager.default.removeItem(atPath: dropIns)
         try FileManager.default.createSymbolicLink(atPath: dropIns, withDestinationPath: "../../../../../../../../" + outside)
 
-        #expect(throws: InstallError.self) { try Installer(configuration: configuration(node)).install() }
+        await #expect(throws: InstallError.self) { try await Installer(configuration: configuration(node)).install() }
 
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
 
     @Test("uninstall keeps other providers and removes ours in order")
-    func uninstallKeepsOthers() throws {
+    func uninstallKeepsOthers() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let installer = Installer(configuration: configuration(node))
-        _ = try installer.install()
+        _ = try await installer.install()
 
-        let report = try installer.uninstall()
+        let report = try await installer.uninstall(force: true)
 
         #expect(report.plan.files.map(\.kind) == [.dropIn, .providerConfig, .executable])
         #expect(!node.exists(Self.dropIn))
@@ -219,16 +220,67 @@ struct InstallTests {
     }
 
     @Test("uninstall deletes a config that only held our provider")
-    func uninstallDeletesOwnConfig() throws {
+    func uninstallDeletesOwnConfig() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         try FileManager.default.removeItem(atPath: node.path(Self.providerConfig))
         let installer = Installer(configuration: configuration(node))
-        _ = try installer.install()
+        _ = try await installer.install()
 
-        _ = try installer.uninstall()
+        _ = try await installer.uninstall(force: true)
 
         #expect(!node.exists(Self.providerConfig))
         #expect(!node.exists(Self.binDir + "/credential-provider-harbor"))
+    }
+
+    @Test("uninstall without a restart keeps the executables")
+    func uninstallKeepsExecutablesUntilRestart() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let installer = Installer(configuration: configuration(node))
+        _ = try await installer.install()
+
+        let report = try await installer.uninstall()
+
+        #expect(report.keptExecutables == [Self.binDir + "/credential-provider-harbor"])
+        #expect(node.exists(Self.binDir + "/credential-provider-harbor"))
+        #expect(!node.exists(Self.dropIn))
+        #expect(report.pendingRestart != nil)
+    }
+
+    @Test("a rejected configuration is not applied again without force")
+    func rejectedConfiguration() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let installer = Installer(configuration: configuration(node))
+        let digest = try installer.plan().configurationDigest
+        var state = AgentState()
+        state.rejectedConfigs = [digest]
+        try node.write("/var/lib/harbor-keyless/state.json", String(decoding: try JSONEncoder().encode(state), as: UTF8.self), mode: 0o600)
+
+        await #expect(throws: InstallError.self) { try await installer.install() }
+        #expect(!node.exists(Self.dropIn))
+
+        _ = try await installer.install(force: true)
+        #expect(node.exists(Self.dropIn))
+    }
+
+    @Test("no reachable systemd leaves the restart pending")
+    func noSystemd() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        var configuration = configuration(node)
+        configuration.restartPolicy = .ifChanged
+        let settings = RestartSettings(busAddress: "unix:path=\(node.root)/no-such-bus")
+
+        let report = try await Installer(configuration: configuration, restartSettings: settings).install()
+
+        guard case .pending(let reason) = report.restart else {
+            Issue.record("expected a pending restart, got \(report.restart)")
+            return
+        }
+        #expect(reason.contains("no-such-bus"))
+        #expect(report.pendingRestart != nil)
+        #expect(node.exists(Self.dropIn))
     }
 }

@@ -465,3 +465,24 @@ struct YAMLTypingTests {
         #expect(try problems(text) == [])
     }
 }
+
+@Suite("CredentialProviderConfig binary check")
+struct BinaryCheckTests {
+    @Test("invalid names never reach binaryExists")
+    func invalidNamesSkipped() throws {
+        let text = configText(["name: ../../bin/sh", "matchImages: [a.io]", "defaultCacheDuration: 1m", "apiVersion: credentialprovider.kubelet.k8s.io/v1"])
+        var asked: [String] = []
+        let config = try CredentialProviderConfig.parse(text, source: "config.yaml")
+        let found = config.validate(kubelet: KubernetesVersion(major: 1, minor: 34), tokenGateEnabled: true) { name in
+            asked.append(name)
+            return false
+        }
+        #expect(asked.isEmpty)
+        #expect(found.map(\.kind) == [.validation])
+    }
+
+    @Test("provider names", arguments: [("a", true), ("credential-provider-harbor", true), ("", false), ("a/b", false), ("a b", false), (".", false), ("..", false)])
+    func names(name: String, valid: Bool) {
+        #expect(CredentialProviderConfig.isValidProviderName(name) == valid)
+    }
+}

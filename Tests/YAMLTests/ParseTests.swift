@@ -62,6 +62,14 @@ struct ParseTests {
         #expect(node["o"]?.mapping?.isEmpty == true)
     }
 
+    @Test("JSON string escapes decode")
+    func jsonEscapes() throws {
+        // Swift's JSONEncoder, among others, writes "/" as "\/" unless told not to.
+        let node = try #require(try YAML.parse(#"{"path": "\/var\/lib", "e": "\u00e9\t\"q\""}"#, source: "t.json"))
+        #expect(node["path"]?.string == "/var/lib")
+        #expect(node["e"]?.string == "é\t\"q\"")
+    }
+
     @Test("aliases expand to the anchored node")
     func aliases() throws {
         let node = try #require(try YAML.parse("a: &x [1, 2]\nb: *x\nc: &s text\nd: *s\n", source: "t.yaml"))

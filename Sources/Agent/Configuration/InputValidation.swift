@@ -227,3 +227,9 @@ func parseGoDuration(_ text: String) -> Double? {
     }
     return total
 }
+
+/// Go duration parsing for the command line.
+public enum Durations {
+    /// Seconds in a Go duration string such as `90s` or `1h30m`; nil when invalid.
+    public static func seconds(_ text: String) -> Double? { parseGoDuration(text) }
+}

@@ -16,9 +16,41 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// configuration dropped or renamed.
     public var installedProviders: [String] = []
     public var pendingRestart: PendingRestart?
-    /// SHA-256 digests of provider configs that k3s rejected at start-up; never applied again
-    /// automatically.
+    /// SHA-256 digests of configurations (provider config and drop-in) that k3s rejected at
+    /// start-up; never applied again automatically.
     public var rejectedConfigs: [String] = []
+
+    /// Why the newest rejected configuration was rejected.
+    public struct Rejection: Codable, Sendable, Equatable {
+        public var digest: String
+        public var reason: String
+        /// Seconds since 1970, UTC.
+        public var at: Double
+    }
+
+    public var lastRejection: Rejection?
+
+    /// A restart that was started and not yet verified or rolled back. Written before
+    /// systemd is asked to restart, so an agent killed meanwhile resumes from it.
+    public struct RestartInFlight: Codable, Sendable, Equatable {
+        public enum Phase: String, Codable, Sendable {
+            case restarting
+            case rollingBack = "rolling-back"
+            /// The restart after a rollback failed too; nothing restarts k3s again
+            /// automatically.
+            case failed
+        }
+
+        public var unit: String
+        public var phase: Phase
+        public var configDigest: String
+        /// Every path the install changed, in the order it applied them.
+        public var changedPaths: [String]
+        /// Seconds since 1970, UTC.
+        public var startedAt: Double
+    }
+
+    public var restartInFlight: RestartInFlight?
 
     public init() {}
 

@@ -1,3 +1,5 @@
+internal import HostFiles
+
 /// One host file the install writes, replaces or removes.
 public struct PlannedFile: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -41,5 +43,17 @@ public struct InstallPlan: Sendable {
     public var warnings: [String]
 
     public var needsRestart: Bool { files.contains(where: \.needsRestart) }
+
+    /// SHA-256 over what the kubelet reads at start-up (the provider config, then the
+    /// drop-in), as planned. A configuration k3s rejected is remembered by this digest.
+    public var configurationDigest: String {
+        var parts: [[UInt8]] = []
+        for kind in [PlannedFile.Kind.providerConfig, .dropIn] {
+            let contents = files.first { $0.kind == kind }?.contents ?? []
+            parts.append(Array("\(kind.rawValue) \(contents.count)\n".utf8))
+            parts.append(contents)
+        }
+        return ContentDigest.sha256(parts: parts)
+    }
     public var changesFiles: Bool { files.contains { $0.action != .unchanged } }
 }

@@ -1,22 +1,30 @@
 import FoundationEssentials
 internal import HostFiles
 
-/// What an install or uninstall did, file by file.
+/// What an install or uninstall did, file by file, and what happened to k3s.
 public struct InstallReport: Sendable {
     public var plan: InstallPlan
+    public var restart: RestartOutcome
     /// Set when a restart of k3s is due and was not done.
     public var pendingRestart: AgentState.PendingRestart?
+    /// What an earlier, interrupted run left and this run settled.
+    public var resumed: String?
+    /// Executables kept because the running kubelet may still run them (uninstall only).
+    public var keptExecutables: [String] = []
 }
 
-/// Writes, renders and removes the credential provider files on one node.
+/// Writes, renders and removes the credential provider files on one node, and restarts k3s
+/// when the files it reads at start-up changed.
 public struct Installer: Sendable {
     public let configuration: AgentConfiguration
+    public var restartSettings: RestartSettings
 
     /// Where the .deb puts the plugin.
     public static let packagedPluginPath = "/usr/lib/harbor-keyless/credential-provider-harbor"
 
-    public init(configuration: AgentConfiguration) {
+    public init(configuration: AgentConfiguration, restartSettings: RestartSettings = RestartSettings()) {
         self.configuration = configuration
+        self.restartSettings = restartSettings
     }
 
     // MARK: - Commands
@@ -27,48 +35,121 @@ public struct Installer: Sendable {
         return try planner(root: root, state: state).installPlan(plugin: try loadPlugin())
     }
 
-    /// Plans and applies the install under the agent's lock.
-    public func install() throws(InstallError) -> InstallReport {
+    /// Plans and applies the install under the agent's lock, then restarts k3s as the restart
+    /// policy says. `force` applies a configuration that k3s rejected before.
+    public func install(force: Bool = false) async throws -> InstallReport {
         let plugin = try loadPlugin()
         let (root, _) = try openRoot()
         let lock = try acquireLock(root)
         defer { lock.unlock() }
 
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
+        let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
+        let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings)
         let plan = try planner(root: root, state: state).installPlan(plugin: plugin)
-        try apply(plan, root: root)
 
-        state.installedProviders = plan.providerNames
-        if plan.needsRestart, state.pendingRestart == nil {
-            let changed = plan.files.filter(\.needsRestart).map(\.path).joined(separator: ", ")
-            state.pendingRestart = AgentState.PendingRestart(
-                reason: "changed \(changed)",
-                since: Date().timeIntervalSince1970
+        // 1. Settle what an interrupted run left, then refuse what k3s rejected before.
+        let resumed = try await coordinator.resume(state: &state, paths: plan.paths, save: save)
+        if state.restartInFlight?.phase == .failed && !force {
+            throw InstallError(
+                "an earlier restart of \(state.restartInFlight!.unit) failed even after rolling back; harbor-keyless does not restart k3s again on its own",
+                fix: "repair k3s by hand (journalctl -u \(state.restartInFlight!.unit)), then run `harbor-keyless install --force`"
             )
         }
-        try state.save(root: root, directory: configuration.stateDirectory)
-        return InstallReport(plan: plan, pendingRestart: state.pendingRestart)
+        let digest = plan.configurationDigest
+        if state.rejectedConfigs.contains(digest) && !force {
+            let reason = state.lastRejection?.digest == digest ? " (\(state.lastRejection!.reason))" : ""
+            throw InstallError(
+                "k3s rejected this configuration before\(reason); nothing was changed",
+                fix: "correct the configuration, or pass --force to apply it once more"
+            )
+        }
+        if force { state.restartInFlight = nil }
+
+        // 2. Write the files, recording the restart they need before anything restarts.
+        try apply(plan, root: root)
+        let previousProviders = state.installedProviders
+        state.installedProviders = plan.providerNames
+        if plan.needsRestart, state.pendingRestart == nil {
+            state.pendingRestart = AgentState.PendingRestart(reason: "changed \(restartTriggers(plan))", since: Date().timeIntervalSince1970)
+        }
+        try save(state)
+
+        // 3. Restart k3s, verify, roll back on failure.
+        let outcome: RestartOutcome
+        do {
+            outcome = try await coordinator.restartIfNeeded(plan: plan, configDigest: digest, state: &state, save: save)
+        } catch let failure as RestartFailure {
+            if failure.rolledBack {
+                state.installedProviders = previousProviders
+                try? save(state)
+            }
+            throw failure
+        }
+        try record(outcome, state: &state, save: save)
+        return InstallReport(plan: plan, restart: outcome, pendingRestart: state.pendingRestart, resumed: resumed)
     }
 
-    /// Removes our drop-in, provider entries and executables under the agent's lock.
-    public func uninstall() throws(InstallError) -> InstallReport {
+    /// Removes our drop-in and provider entries, restarts k3s so the kubelet lets go of the
+    /// provider, then removes our executables. When k3s cannot be restarted now, the
+    /// executables stay: the running kubelet would otherwise run a missing executable on the
+    /// next pull. `force` removes them anyway.
+    public func uninstall(force: Bool = false) async throws -> InstallReport {
         let (root, _) = try openRoot()
         let lock = try acquireLock(root)
         defer { lock.unlock() }
 
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
+        let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
         let plan = try planner(root: root, state: state).uninstallPlan()
-        try apply(plan, root: root)
+        let configurationFiles = plan.files.filter { $0.kind != .executable }
+        let executables = plan.files.filter { $0.kind == .executable }
 
-        state.installedProviders = []
-        if plan.needsRestart {
-            state.pendingRestart = AgentState.PendingRestart(
-                reason: "removed the credential provider configuration",
-                since: Date().timeIntervalSince1970
-            )
+        var configurationPlan = plan
+        configurationPlan.files = configurationFiles
+        try apply(configurationPlan, root: root)
+        if configurationPlan.needsRestart, state.pendingRestart == nil {
+            state.pendingRestart = AgentState.PendingRestart(reason: "removed \(restartTriggers(configurationPlan))", since: Date().timeIntervalSince1970)
         }
-        try state.save(root: root, directory: configuration.stateDirectory)
-        return InstallReport(plan: plan, pendingRestart: state.pendingRestart)
+        try save(state)
+
+        let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings)
+        let outcome = try await coordinator.restartAfterUninstall(plan: configurationPlan, state: &state, save: save)
+        try record(outcome, state: &state, save: save)
+
+        var kept: [String] = []
+        if case .pending = outcome, !force {
+            kept = executables.map(\.path)
+        } else {
+            var executablePlan = plan
+            executablePlan.files = executables
+            try apply(executablePlan, root: root)
+            state.installedProviders = []
+            try save(state)
+        }
+        var report = InstallReport(plan: plan, restart: outcome, pendingRestart: state.pendingRestart)
+        report.keptExecutables = kept
+        if !kept.isEmpty {
+            report.plan.files = configurationFiles
+        }
+        return report
+    }
+
+    private func record(_ outcome: RestartOutcome, state: inout AgentState, save: (AgentState) throws -> Void) throws {
+        switch outcome {
+        case .pending(let reason):
+            let since = state.pendingRestart?.since ?? Date().timeIntervalSince1970
+            state.pendingRestart = AgentState.PendingRestart(reason: reason, since: since)
+        case .restarted, .unitStopped:
+            state.pendingRestart = nil
+        case .notNeeded:
+            break
+        }
+        try save(state)
+    }
+
+    private func restartTriggers(_ plan: InstallPlan) -> String {
+        plan.files.filter(\.needsRestart).map(\.path).joined(separator: ", ")
     }
 
     // MARK: - Steps

@@ -1,0 +1,252 @@
+import FoundationEssentials
+internal import HostFiles
+internal import Systemd
+
+/// What happened to k3s after an install or uninstall changed its files.
+public enum RestartOutcome: Sendable, Equatable {
+    /// No file the kubelet reads at start-up changed and the running kubelet has our flags.
+    case notNeeded
+    /// k3s was restarted and verified step by step.
+    case restarted(unit: String, steps: [RestartStep])
+    /// The unit is not running; k3s reads the new files when it next starts.
+    case unitStopped(unit: String)
+    /// A restart is due but was not done; recorded on the host as pending.
+    case pending(reason: String)
+}
+
+/// Restarts k3s through systemd after a change, verifies it, and rolls the files back when
+/// k3s does not come up. All progress is recorded in the agent state on the host before each
+/// step, so an agent killed in the middle finds it again.
+struct RestartCoordinator {
+    let configuration: AgentConfiguration
+    let root: HostRoot
+    let settings: RestartSettings
+
+    /// Connects to systemd's manager: `DBUS_SYSTEM_BUS_ADDRESS` when set (a pod mounts the
+    /// host's socket and points this at it), else the host's system bus socket.
+    func connect() -> Result<SystemdManager, SystemdError> {
+        do {
+            return .success(try SystemdManager.connect(address: settings.busAddress))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The journal of the node: the local one on a bare node, the host root's journal
+    /// directories in a pod.
+    var journal: JournalReader {
+        configuration.hostRoot == "/" ? JournalReader(source: .local) : JournalReader(source: .osRoot(configuration.hostRoot))
+    }
+
+    /// Restarts k3s when the policy and the plan call for it. Every file the plan changed is
+    /// rolled back from its backup when k3s fails to come up with it.
+    func restartIfNeeded(
+        plan: InstallPlan,
+        configDigest: String,
+        state: inout AgentState,
+        save: (AgentState) throws -> Void
+    ) async throws -> RestartOutcome {
+        let paths = plan.paths
+        let changed = plan.files.filter { $0.action != .unchanged }.map(\.path)
+        let due = plan.needsRestart || state.pendingRestart != nil || configuration.restartPolicy == .always
+        let command = "systemctl restart \(configuration.unit ?? "k3s")"
+
+        if configuration.restartPolicy == .never {
+            return due ? .pending(reason: "restart policy is never; finish with `\(command)`") : .notNeeded
+        }
+
+        let manager: SystemdManager
+        switch connect() {
+        case .success(let connected): manager = connected
+        case .failure(let error):
+            guard due else { return .notNeeded }
+            return .pending(reason: "systemd is not reachable (\(error)); finish with `\(command)` on the node")
+        }
+
+        let unit: String
+        do {
+            switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager) {
+            case .stopped(let name):
+                return .unitStopped(unit: name)
+            case .running(let name):
+                unit = name
+            }
+        } catch {
+            guard due else { return .notNeeded }
+            throw RestartFailure(error: error, rolledBack: false)
+        }
+
+        // A running kubelet without our flags needs a restart even when no file changed now,
+        // for example after an install with policy `never`.
+        var needed = due
+        if !needed, let state = try? manager.unitState(unit),
+            let evidence = KubeletEvidence.read(journal: journal, invocation: state.invocationID),
+            let line = evidence.runningLine
+        {
+            let arguments = KubeletEvidence.arguments(of: line)
+            needed = !arguments.contains("--image-credential-provider-config=\(paths.providerConfig)")
+        }
+        guard needed else { return .notNeeded }
+
+        // 1. Record the restart before asking systemd for it.
+        state.restartInFlight = AgentState.RestartInFlight(
+            unit: unit,
+            phase: .restarting,
+            configDigest: configDigest,
+            changedPaths: changed,
+            startedAt: Date().timeIntervalSince1970
+        )
+        try save(state)
+
+        // 2. Restart and verify.
+        let verifier = RestartVerifier(
+            manager: manager,
+            journal: journal,
+            settings: settings,
+            expectedPaths: (paths.binDirectory, paths.providerConfig)
+        )
+        let outcome = await verifier.restart(unit)
+        if outcome.verified {
+            state.restartInFlight = nil
+            state.pendingRestart = nil
+            try save(state)
+            return .restarted(unit: unit, steps: outcome.steps)
+        }
+
+        // 3. Roll back, remember the rejected config, restart once more.
+        try await rollBack(
+            unit: unit,
+            failed: outcome,
+            manager: manager,
+            configDigest: configDigest,
+            changed: changed,
+            state: &state,
+            save: save
+        )
+    }
+
+    /// Restores every changed file from its backup, records the config as rejected, restarts
+    /// again and verifies. Always throws: the install failed either way. A second failure
+    /// stops here; there is no third restart.
+    func rollBack(
+        unit: String,
+        failed: RestartVerifier.Outcome,
+        manager: SystemdManager,
+        configDigest: String,
+        changed: [String],
+        state: inout AgentState,
+        save: (AgentState) throws -> Void
+    ) async throws -> Never {
+        let failedStep = failed.steps.first { !$0.passed }
+        let reason = failedStep.map { "\($0.name): \($0.detail)" } ?? "verification failed"
+
+        if !state.rejectedConfigs.contains(configDigest) {
+            state.rejectedConfigs.append(configDigest)
+        }
+        state.lastRejection = AgentState.Rejection(digest: configDigest, reason: reason, at: Date().timeIntervalSince1970)
+        state.restartInFlight?.phase = .rollingBack
+        try save(state)
+
+        // Restore in reverse order of the install: the drop-in first, so k3s never points at a
+        // config that names an executable already restored away.
+        let restoreError = restore(changed.reversed())
+
+        let verifier = RestartVerifier(manager: manager, journal: journal, settings: settings, expectedPaths: nil)
+        let second = await verifier.restart(unit)
+        if second.verified && restoreError == nil {
+            state.restartInFlight = nil
+            state.pendingRestart = nil
+            try save(state)
+            throw RestartFailure(
+                error: RestartError(
+                    "k3s did not come up with the new files (\(reason)); restored the previous files and restarted \(unit) again, which succeeded",
+                    fix: "read the journal lines below; this configuration is recorded as rejected and is not applied again unless you pass --force",
+                    journalLines: failed.journalLines
+                ),
+                rolledBack: true,
+                steps: failed.steps + second.steps
+            )
+        }
+
+        state.restartInFlight?.phase = .failed
+        try save(state)
+        let secondReason = second.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? restoreError ?? "unknown"
+        throw RestartFailure(
+            error: RestartError(
+                "k3s did not come up with the new files (\(reason)), and the restart after restoring the previous files failed too (\(secondReason)); stopped without further restarts",
+                fix: "inspect `journalctl -u \(unit)` on the node and repair k3s by hand; harbor-keyless will not restart it again until `harbor-keyless install --force`",
+                journalLines: failed.journalLines + second.journalLines
+            ),
+            rolledBack: true,
+            steps: failed.steps + second.steps
+        )
+    }
+
+    /// Restores each path from its newest backup; returns a message for the first failure.
+    private func restore(_ paths: [String]) -> String? {
+        let backups: BackupStore
+        do {
+            backups = try BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
+        } catch {
+            return "cannot open backups: \(error)"
+        }
+        for path in paths {
+            do {
+                _ = try backups.restore(path)
+            } catch {
+                return "cannot restore \(path): \(error)"
+            }
+        }
+        return nil
+    }
+}
+
+/// A restart that failed, with whether the files were rolled back.
+public struct RestartFailure: Error, CustomStringConvertible {
+    public var error: RestartError
+    public var rolledBack: Bool
+    public var steps: [RestartStep] = []
+
+    public var description: String { error.description }
+}
+
+extension RestartCoordinator {
+    /// Restarts k3s after an uninstall so the kubelet drops our provider. Nothing is rolled
+    /// back on failure: the files left are the operator's own, and restoring ours would undo
+    /// the uninstall.
+    func restartAfterUninstall(plan: InstallPlan, state: inout AgentState, save: (AgentState) throws -> Void) async throws -> RestartOutcome {
+        let due = plan.needsRestart || state.pendingRestart != nil
+        guard due else { return .notNeeded }
+        let command = "systemctl restart \(configuration.unit ?? "k3s")"
+        if configuration.restartPolicy == .never {
+            return .pending(reason: "restart policy is never; finish with `\(command)`")
+        }
+        let manager: SystemdManager
+        switch connect() {
+        case .success(let connected): manager = connected
+        case .failure(let error):
+            return .pending(reason: "systemd is not reachable (\(error)); finish with `\(command)` on the node")
+        }
+        let unit: String
+        switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager) {
+        case .stopped(let name): return .unitStopped(unit: name)
+        case .running(let name): unit = name
+        }
+
+        let verifier = RestartVerifier(manager: manager, journal: journal, settings: settings, expectedPaths: nil)
+        let outcome = await verifier.restart(unit)
+        guard outcome.verified else {
+            let reason = outcome.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? "verification failed"
+            throw RestartFailure(
+                error: RestartError(
+                    "k3s did not come up after the credential provider was removed (\(reason))",
+                    fix: "inspect `journalctl -u \(unit)`; the remaining configuration is the node's own",
+                    journalLines: outcome.journalLines
+                ),
+                rolledBack: false,
+                steps: outcome.steps
+            )
+        }
+        return .restarted(unit: unit, steps: outcome.steps)
+    }
+}

@@ -1,0 +1,182 @@
+internal import Systemd
+
+/// One step of a verified restart, reported separately so an operator sees which one failed.
+public struct RestartStep: Sendable, Equatable {
+    public var name: String
+    public var passed: Bool
+    public var detail: String
+}
+
+/// Restarts a k3s unit through systemd and proves that its kubelet came up with our files.
+struct RestartVerifier {
+    let manager: SystemdManager
+    let journal: JournalReader?
+    let settings: RestartSettings
+    /// Paths the `Running kubelet` line must carry; nil after a rollback to a state whose
+    /// files we do not own.
+    let expectedPaths: (binDir: String, config: String)?
+
+    /// Substrings of kubelet and k3s log lines that mean the credential provider setup was
+    /// rejected or broke k3s's start (kubelet kuberuntime_manager.go, k3s pkg/configfilearg).
+    static let errorSignatures = [
+        "Failed to register CRI auth plugins",
+        "failed to validate credential provider config",
+        "plugin binary executable",
+        "no kind \"CredentialProviderConfig\" is registered",
+        "flag provided but not defined",
+        "unrecognized feature gate",
+    ]
+
+    struct Outcome {
+        var steps: [RestartStep]
+        var journalLines: [String]
+        var verified: Bool { steps.allSatisfy(\.passed) }
+    }
+
+    /// Restarts `unit` (RestartUnit, mode `replace`) and verifies it.
+    func restart(_ unit: String) async -> Outcome {
+        var steps: [RestartStep] = []
+        let result: JobResult
+        do {
+            result = try await manager.restart(unit, timeout: settings.jobTimeout)
+        } catch {
+            steps.append(RestartStep(name: "job", passed: false, detail: "\(error)"))
+            return Outcome(steps: steps, journalLines: recentLines(unit: unit, invocation: nil))
+        }
+        guard result == .done else {
+            steps.append(RestartStep(name: "job", passed: false, detail: "the restart job of \(unit) ended \(result)"))
+            return Outcome(steps: steps, journalLines: recentLines(unit: unit, invocation: nil))
+        }
+        steps.append(RestartStep(name: "job", passed: true, detail: "the restart job of \(unit) ended done"))
+
+        var outcome = await verifyRunning(unit)
+        outcome.steps.insert(contentsOf: steps, at: 0)
+        return outcome
+    }
+
+    /// Verifies the unit's current invocation without restarting it: it stays active with the
+    /// same InvocationID, MainPID and NRestarts over the settle window, and its journal shows
+    /// the kubelet flags and no credential provider error. Also used after an agent restart
+    /// finds a restart in flight.
+    func verifyRunning(_ unit: String) async -> Outcome {
+        var steps: [RestartStep] = []
+        let first: UnitState
+        do {
+            guard let state = try manager.unitState(unit) else {
+                steps.append(RestartStep(name: "settled", passed: false, detail: "\(unit) is no longer loaded"))
+                return Outcome(steps: steps, journalLines: [])
+            }
+            first = state
+        } catch {
+            steps.append(RestartStep(name: "settled", passed: false, detail: "cannot read the state of \(unit): \(error)"))
+            return Outcome(steps: steps, journalLines: [])
+        }
+
+        // Watch the unit over the settle window; a crash and restart by systemd changes the
+        // InvocationID and NRestarts even when polling happens to see "active" again.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: settings.settleWindow)
+        var unsettled: String?
+        var kubelet: KubeletEvidence?
+        while unsettled == nil {
+            if let reason = changeReason(from: first, unit: unit) {
+                unsettled = reason
+                break
+            }
+            if let journal {
+                kubelet = KubeletEvidence.read(journal: journal, invocation: first.invocationID)
+                if let error = kubelet?.errorLine {
+                    unsettled = "the kubelet reported: \(error)"
+                    break
+                }
+            }
+            if clock.now >= deadline { break }
+            try? await Task.sleep(for: min(settings.pollInterval, clock.now.duration(to: deadline)))
+        }
+
+        let settledDetail = "\(unit) stayed active for \(settings.settleWindow) (invocation \(first.invocationID.prefix(12)), MainPID \(first.mainPID), NRestarts \(first.nRestarts))"
+        steps.append(RestartStep(name: "settled", passed: unsettled == nil, detail: unsettled ?? settledDetail))
+
+        if let expectedPaths {
+            steps.append(flagsStep(kubelet, expectedPaths))
+        }
+        let lines = unsettled == nil ? [] : recentLines(unit: unit, invocation: first.invocationID)
+        return Outcome(steps: steps, journalLines: lines)
+    }
+
+    /// Why the unit is not the same running process any more, or nil when it is.
+    private func changeReason(from first: UnitState, unit: String) -> String? {
+        let now: UnitState
+        do {
+            guard let state = try manager.unitState(unit) else { return "\(unit) is no longer loaded" }
+            now = state
+        } catch {
+            return "cannot read the state of \(unit): \(error)"
+        }
+        if now.activeState != "active" { return "\(unit) left the active state (\(now.activeState)/\(now.subState))" }
+        if now.invocationID != first.invocationID || now.nRestarts != first.nRestarts {
+            return "\(unit) was restarted by systemd (NRestarts \(first.nRestarts) -> \(now.nRestarts)): k3s exited after starting"
+        }
+        if now.mainPID != first.mainPID { return "the main process of \(unit) changed (\(first.mainPID) -> \(now.mainPID))" }
+        return nil
+    }
+
+    private func flagsStep(_ evidence: KubeletEvidence?, _ paths: (binDir: String, config: String)) -> RestartStep {
+        guard journal != nil else {
+            return RestartStep(name: "kubelet-flags", passed: true, detail: "journal not readable from here; relied on the settle window")
+        }
+        guard let line = evidence?.runningLine else {
+            return RestartStep(name: "kubelet-flags", passed: false, detail: "no `Running kubelet` line in the journal of this invocation")
+        }
+        let wanted = ["--image-credential-provider-bin-dir=\(paths.binDir)", "--image-credential-provider-config=\(paths.config)"]
+        let missing = wanted.filter { !KubeletEvidence.arguments(of: line).contains($0) }
+        if missing.isEmpty {
+            return RestartStep(name: "kubelet-flags", passed: true, detail: "the kubelet runs with \(wanted.joined(separator: " "))")
+        }
+        return RestartStep(
+            name: "kubelet-flags",
+            passed: false,
+            detail: "the kubelet runs without \(missing.joined(separator: " ")): k3s passes the flags only when the bin dir is a directory and the config a regular file, and a flag on the command line overrides config files"
+        )
+    }
+
+    /// The newest journal lines of the invocation (or the unit), for error reports.
+    private func recentLines(unit: String, invocation: String?) -> [String] {
+        guard let journal else { return [] }
+        let filter: JournalReader.Filter = invocation.map { .invocation($0) } ?? .unit(unit)
+        let entries = (try? journal.entries(filter, limit: 200, maxAge: .seconds(900))) ?? []
+        let relevant = entries.filter { entry in Self.errorSignatures.contains { entry.message.contains($0) } }
+        return (relevant.isEmpty ? Array(entries.prefix(5)) : Array(relevant.prefix(5))).reversed().map(\.message)
+    }
+}
+
+/// What the journal of one k3s invocation says about the kubelet.
+struct KubeletEvidence {
+    var runningLine: String?
+    var errorLine: String?
+
+    static func read(journal: JournalReader, invocation: String) -> KubeletEvidence? {
+        guard let entries = try? journal.entries(.invocation(invocation), limit: 5000) else { return nil }
+        var evidence = KubeletEvidence()
+        for entry in entries {
+            if evidence.runningLine == nil, entry.message.contains("Running kubelet ") {
+                evidence.runningLine = entry.message
+            }
+            if evidence.errorLine == nil, RestartVerifier.errorSignatures.contains(where: { entry.message.contains($0) }) {
+                evidence.errorLine = entry.message
+            }
+        }
+        return evidence
+    }
+
+    /// The `--flag=value` words after `Running kubelet`. k3s logs the line through logrus as
+    /// `msg="Running kubelet --a=b --c=d"`; values with spaces are not quoted there.
+    static func arguments(of line: String) -> [String] {
+        let marker = "Running kubelet "
+        let parts = line.split(separator: marker, maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return [] }
+        var rest = parts[1]
+        if let end = rest.firstIndex(of: "\"") { rest = rest[..<end] }
+        return rest.split(separator: " ").map(String.init)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// Runs the built `harbor-keyless` executable the way an operator does.
+@Suite("harbor-keyless command line")
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = arguments
+        // A clean environment, so variables of the developer's shell cannot change the result.
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            output: String(decoding: outputData, as: UTF8.self),
+            error: String(decoding: errorData, as: UTF8.self)
+        )
+    }
+
+    @Test("help lists every command and exits 0")
+    func help() throws {
+        let result = try run(["help"])
+        #expect(result.status == 0)
+        for command in ["install", "uninstall", "render", "version"] {
+            #expect(result.output.contains("  \(command) "))
+        }
+    }
+
+    @Test("no command is a usage error")
+    func noCommand() throws {
+        #expect(try run([]).status == 64)
+    }
+
+    @Test(
+        "usage errors exit 64 and name the problem",
+        arguments: [
+            (["frobnicate"], "unknown command"),
+            (["install", "--no-such-flag"], "unknown option --no-such-flag"),
+            (["install", "--registry"], "needs a value"),
+            (["install", "--registry", "a.example.com", "--registry", "b.example.com"], "more than once"),
+            (["install", "stray"], "unexpected argument"),
+            (["install", "--registry", "harbor.example.com\nx: y", "--host-root", "/nonexistent"], "contains whitespace"),
+            (["install", "--registry", "harbor.example.com", "--host-root", "relative"], "not an absolute path"),
+        ]
+    )
+    func usageErrors(arguments: [String], message: String) throws {
+        let result = try run(arguments + ["--config", "/dev/null"])
+        #expect(result.status == 64)
+        #expect(result.error.contains(message))
+        #expect(result.output.isEmpty)
+    }
+
+    @Test("command help goes to stdout and exits 0")
+    func commandHelp() throws {
+        let result = try run(["install", "--help"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("--registry HOST[:PORT]"))
+    }
+
+    @Test("version prints the version")
+    func version() throws {
+        let result = try run(["version"])
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("harbor-keyless "))
+    }
+
+    @Test("install and render on a node tree, then a refusal exits 1")
+    func installRenderRefuse() throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let common = ["--host-root", node.root, "--registry", "harbor.example.com", "--config", "/dev/null", "--restart", "never"]
+
+        let rendered = try run(["render"] + common)
+        #expect(rendered.status == 0)
+        #expect(rendered.output.contains("serviceAccountTokenAudience: harbor.example.com"))
+        #expect(!node.exists("/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"))
+
+        let installed = try run(["install"] + common)
+        #expect(installed.status == 0)
+        #expect(installed.output.contains("created   /etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"))
+
+        try node.setK3sVersion("v1.33.4+k3s1")
+        let refused = try run(["install"] + common)
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("older than 1.34"))
+    }
+
+    @Test("environment variables configure the registry")
+    func environment() throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let result = try run(
+            ["render", "--config", "/dev/null"],
+            environment: ["HARBOR_KEYLESS_REGISTRY": "env.example.com:5000", "HARBOR_KEYLESS_HOST_ROOT": node.root]
+        )
+        #expect(result.status == 0)
+        #expect(result.output.contains("- env.example.com:5000"))
+    }
+
+    @Test("a missing explicit configuration file is an error")
+    func missingConfigFile() throws {
+        let result = try run(["render", "--config", "/nonexistent/config.yaml"])
+        #expect(result.status == 64)
+        #expect(result.error.contains("/nonexistent/config.yaml"))
+    }
+}
