@@ -160,7 +160,7 @@ def test_daemonset(docs):
     for probe in ("livenessProbe", "readinessProbe"):
         check(f"{probe} runs harbor-keyless health", container[probe].get("exec") == {"command": ["/usr/bin/harbor-keyless", "health"]})
     check("no hostNetwork", "hostNetwork" not in pod)
-    check("memory limit is set", container["resources"]["limits"].get("memory") == "64Mi")
+    check("memory limit is set", container["resources"]["limits"].get("memory") == "128Mi")
 
 
 def test_config_round_trip(docs):
