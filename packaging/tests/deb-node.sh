@@ -74,14 +74,17 @@ has_run=no
 if on_node harbor-keyless help | grep -q '^  run '; then has_run=yes; fi
 if [ "$has_run" = no ]; then
     echo "note: this build has no 'run' command; testing the unit's sandbox with 'install'"
+    # install restarts k3s over D-Bus and verifies the restart in the journal, as run will.
     mkdir -p "$NODE_ROOT/etc/systemd/system/harbor-keyless.service.d"
-    printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nRestart=no\nExecStart=\nExecStart=/usr/bin/harbor-keyless install --restart never\n' \
+    printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nRestart=no\nExecStart=\nExecStart=/usr/bin/harbor-keyless install --settle-window 5s\n' \
         > "$NODE_ROOT/etc/systemd/system/harbor-keyless.service.d/test-install-only.conf"
     on_node systemctl daemon-reload
 fi
+k3s_before=$(on_node systemctl show -P InvocationID k3s.service)
+check "k3s stand-in runs before the agent starts" test "$(on_node systemctl is-active k3s.service || true)" = active
 command=$(tr -d '\r' < "$work/install.log" | grep -A1 'configure a registry' | tail -n1)
 on_node sh -c "$command" || true
-for _ in $(seq 1 50); do
+for _ in $(seq 1 150); do
     state=$(on_node systemctl is-active harbor-keyless.service || true)
     [ "$state" = active ] && break
     sleep 0.2
@@ -94,6 +97,9 @@ check "plugin written by the sandboxed service" test -x "$NODE_ROOT/var/lib/ranc
 check "provider config written by the sandboxed service" test -f "$NODE_ROOT/var/lib/rancher/credentialprovider/config.yaml"
 check "k3s drop-in written by the sandboxed service" test -f "$NODE_ROOT/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
 check "state directory is 0700" test "$(stat -c %a "$NODE_ROOT/var/lib/harbor-keyless")" = 700
+check "sandboxed service restarted k3s over D-Bus" test "$(on_node systemctl show -P InvocationID k3s.service)" != "$k3s_before"
+check "k3s is active after the restart" test "$(on_node systemctl is-active k3s.service || true)" = active
+echo "measure: $(on_node systemd-analyze security harbor-keyless.service --no-pager | tail -n1)"
 if [ "$has_run" = yes ]; then
     rss=$(on_node sh -c 'grep VmRSS /proc/$(systemctl show -P MainPID harbor-keyless.service)/status' | awk '{print $2}')
     echo "measure: harbor-keyless run RSS ${rss} kB"
