@@ -11,7 +11,7 @@ let manifestsCommand = Command(
         OptionSpec(name: "image", valueName: "REF", help: "agent image (default \(ManifestOptions.defaultImage))"),
         OptionSpec(name: "uninstall", valueName: nil, help: "print the DaemonSet that runs `harbor-keyless uninstall` on every node instead"),
         OptionSpec(name: "no-node-audience-rbac", valueName: nil, help: "leave out the ClusterRole that lets nodes request tokens for the registry audiences"),
-        OptionSpec(name: "restart-max-concurrent", valueName: "N", help: "most nodes that restart k3s at the same time (default 1)"),
+        OptionSpec(name: "restart-max-concurrent", valueName: "N", help: "maximum number of nodes that restart k3s at the same time (default 1)"),
     ],
     run: { options in
         let uninstall = options.flag("uninstall")

@@ -51,7 +51,7 @@ while read -r library; do
     copy_real "$library"
 done < "$context/libraries"
 copy_real /lib64/ld-linux-x86-64.so.2
-# Debian's loader looks in /lib/x86_64-linux-gnu; no ld.so.cache is needed for that.
+# Debian's loader searches /lib/x86_64-linux-gnu by default, so the image needs no ld.so.cache.
 
 # 3. CA certificates, for TLS to registries and API servers that use public CAs.
 install -D -m 0644 "$(readlink -f /etc/ssl/certs/ca-certificates.crt)" "$rootfs/etc/ssl/certs/ca-certificates.crt"

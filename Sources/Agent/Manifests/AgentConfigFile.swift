@@ -2,9 +2,9 @@ internal import YAML
 
 extension AgentConfiguration {
     /// Renders this configuration as the agent's `config.yaml`, in the file format that
-    /// `ConfigurationLayer.file` reads. Every registry field is written out; top-level keys
-    /// only when they differ from the default, except `restart`, which is always written
-    /// because it decides whether the agent restarts k3s.
+    /// `ConfigurationLayer.file` reads. Every registry field is written out. Top-level keys
+    /// are written only when they differ from the default, except `restart`, which decides
+    /// whether the agent restarts k3s and so is always written.
     /// `hostRoot` and `pluginBinary` are left out: in a pod the environment sets the first and
     /// the image provides the second.
     func configFileYAML() -> YAMLNode {

@@ -2,7 +2,7 @@ internal import YAML
 
 /// The DaemonSet that runs the agent on every Linux amd64 node, and its uninstall variant.
 enum DaemonSetManifest {
-    /// Where the node's file system appears inside the container.
+    /// Mount point of the node's file system inside the container.
     static let hostRoot = "/host"
     static let configDirectory = "/etc/harbor-keyless"
     static let executable = "/usr/bin/harbor-keyless"
@@ -15,7 +15,7 @@ enum DaemonSetManifest {
         let configuration = options.configuration
         let mounts = HostMounts.agent(configuration)
 
-        // Probes run `harbor-keyless health` inside the container, which asks the agent's
+        // Probes run `harbor-keyless health` inside the container, which requests the agent's
         // /healthz on 127.0.0.1:9765 in the pod's own network namespace. An httpGet probe would
         // need the endpoint on the pod IP, exposing /metrics to the pod network, or
         // hostNetwork, which puts port 9765 on every node address. Probes check only that the
@@ -192,7 +192,7 @@ enum DaemonSetManifest {
         ])
     }
 
-    /// Every node, tainted or not: a node the agent skips cannot pull from Harbor.
+    /// Tolerates every taint, because a node the agent skips cannot pull from Harbor.
     private static func tolerations() -> YAMLNode {
         .sequence([mapping(["operator": .string("Exists")])])
     }

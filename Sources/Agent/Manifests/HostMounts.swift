@@ -15,7 +15,7 @@ struct HostMount: Equatable {
 }
 
 enum HostMounts {
-    /// What the agent touches on the node, and nothing else. Never `/`.
+    /// Returns the host paths the agent touches on the node, and nothing else. Never `/`.
     static func agent(_ configuration: AgentConfiguration) -> [HostMount] {
         [
             // The k3s config file (read) and its config.yaml.d drop-in directory (written).

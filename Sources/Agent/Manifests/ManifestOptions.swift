@@ -1,4 +1,4 @@
-/// What `harbor-keyless manifests` renders: the agent's configuration plus the cluster-side
+/// Input of `harbor-keyless manifests`: the agent's configuration plus the cluster-side
 /// choices (namespace, image, RBAC, resources).
 public struct ManifestOptions: Sendable, Equatable {
     /// Written into the ConfigMap as the agent's `config.yaml`. `hostRoot` and `pluginSource`
@@ -20,7 +20,7 @@ public struct ManifestOptions: Sendable, Equatable {
     /// registry audiences. Clusters that grant this elsewhere turn it off.
     public var nodeAudienceRBAC: Bool
 
-    /// The most nodes that may restart k3s at the same time, across the cluster.
+    /// Maximum number of nodes that may restart k3s at the same time, across the cluster.
     public var restartMaxConcurrent: Int
 
     public var resources: ManifestResources
@@ -95,10 +95,10 @@ public struct ManifestOptions: Sendable, Equatable {
     }
 }
 
-/// Container resources, from measurements of the release build (`/usr/bin/time -f %M`,
-/// stripped binaries as in the image): `version` 16 MB max RSS, `install` onto a k3s node
-/// tree 34 MB (first run) to 44 MB (unchanged run), because it holds the 8 MB plugin in
-/// memory more than once. The request covers the daemon's idle footprint; the limit covers
+/// Container resources, sized from the release build's max RSS (`/usr/bin/time -f %M`,
+/// stripped binaries as in the image). `version` takes 16 MB. `install` onto a k3s node
+/// tree takes 34 MB on the first run and 44 MB on an unchanged run, because it holds the
+/// 8 MB plugin in memory more than once. The request covers the daemon's idle footprint; the limit covers
 /// an install peak plus the exec probe's own `harbor-keyless health` process (about 16 MB)
 /// plus page cache for the plugin it writes. No CPU limit, because CFS throttling would
 /// stretch restart verification without saving anything on an agent that idles.

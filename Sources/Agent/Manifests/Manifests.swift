@@ -41,7 +41,7 @@ public enum Manifests {
         return documents
     }
 
-    /// Each audience once, in registry order.
+    /// Returns each audience once, in registry order.
     static func audiences(_ configuration: AgentConfiguration) -> [String] {
         var seen: Set<String> = []
         return configuration.registries.map(\.audience).filter { seen.insert($0).inserted }

@@ -69,7 +69,7 @@ enum RBACManifests {
     }
 
     /// Lets every kubelet request service account tokens for the registry audiences: the
-    /// Node authorizer asks for verb `request-serviceaccounts-token-audience` on resource =
+    /// Node authorizer checks verb `request-serviceaccounts-token-audience` on resource =
     /// the audience, in the core group (Kubernetes 1.33+, KEP-4412).
     static func nodeAudienceClusterRole(audiences: [String]) -> YAMLNode {
         mapping([

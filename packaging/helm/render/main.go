@@ -2,9 +2,10 @@
 //
 //	render [-f VALUES.yaml]... [-namespace NS] [-release NAME] CHART_DIR
 //
-// It implements the part of Helm 3 the chart uses: values.yaml merged with -f files (later
-// files win, maps merge key by key), the .Release, .Chart and .Values objects, every sprig
-// function, and Helm's own include, tpl, required, toYaml, fromYaml and fromYamlArray.
+// It implements the part of Helm 3 the chart uses. values.yaml is merged with the -f files
+// (later files win, maps merge key by key). Templates see the .Release, .Chart and .Values
+// objects, every sprig function, and Helm's own include, tpl, required, toYaml, fromYaml
+// and fromYamlArray.
 // Templates render in file-name order, each as "---\n# Source: <path>" plus its text;
 // templates whose name starts with "_" only define named templates. values.schema.json is
 // not checked here: the test validates values against it separately.
