@@ -38,6 +38,7 @@ stage "deb build" env SKIP_BUILD=1 bash packaging/deb/build.sh
 stage "lintian" lintian --fail-on error,warning --tag-display-limit 0 "$repo"/out/harbor-keyless_*_amd64.deb
 stage "image build" env SKIP_BUILD=1 bash packaging/image/build.sh
 stage "image" python3 packaging/tests/test_image.py
+stage "image as the DaemonSet runs it, in a systemd node" bash packaging/tests/pod-node.sh
 stage "deb in a systemd node" bash packaging/tests/deb-node.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

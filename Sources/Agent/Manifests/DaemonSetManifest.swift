@@ -70,7 +70,9 @@ enum DaemonSetManifest {
             "name": .string("uninstall"),
             "image": .string(options.image),
             "imagePullPolicy": .string("IfNotPresent"),
-            "command": .strings([executable, "uninstall"]),
+            // Never restart here: every pod of a new DaemonSet starts at once, so restarts
+            // would hit every node together. The executables stay until k3s restarts.
+            "command": .strings([executable, "uninstall", "--restart", "never"]),
             "env": .sequence([
                 mapping(["name": .string("HARBOR_KEYLESS_HOST_ROOT"), "value": .string(hostRoot)])
             ]),
