@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs the image the way the committed DaemonSet runs it, against a booted Debian node: the
 # image's root file system, only the hostPath mounts the manifest lists (under /host, read-only
-# where it says so), the ConfigMap's config.yaml and the manifest's environment. In that
+# where the manifest marks them), the ConfigMap's config.yaml and the manifest's environment. In that
 # "pod" it runs `install` (restarting the k3s stand-in over the node's system bus) and then,
 # with only the uninstall manifest's mounts, `uninstall`. So the mount list is shown to be
 # enough, and the read-only mounts to stay unwritten.
@@ -93,8 +93,8 @@ PY
 eval "$(grep -E '^NODE_(ROOT|DIR)=' "$work/info")"
 
 # Runs the image's harbor-keyless in a private mount namespace with one container's mounts.
-# Host paths resolve inside the node: its root directory, except /run, which lives in the
-# container's tmpfs; the harness exposes the system bus directory as NODE_DIR/bus.
+# Host paths resolve inside the node root. /run is the exception, because it lives in the
+# container's tmpfs, so the system bus comes from NODE_DIR/bus, where the harness binds it.
 run_in_pod() {
     local container=$1
     shift
