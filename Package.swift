@@ -65,9 +65,11 @@ let package = Package(
         .testTarget(name: "HostFilesTests", dependencies: ["HostFiles", "CShims"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["systemd_manager_standin.py"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "NodeTestSupport"], exclude: ["systemd_manager_standin.py"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Systemd", "NodeTestSupport"]),
+        // Boots real-systemd nodes for the tests that need them (Tests/node/node.sh).
+        .target(name: "NodeTestSupport", path: "Tests/NodeTestSupport"),
     ]
 )

@@ -2,14 +2,19 @@ import Dispatch
 import FoundationEssentials
 
 /// A client for one Kubernetes API server (or one kubelet), safe to share between tasks.
-/// Each request runs on its own libcurl handle on a background queue, with a new TLS
-/// connection per request. Cancelling the calling task stops retries, but not a transfer
+/// Each request runs on its own libcurl handle on its own serial dispatch queue, with a new
+/// TLS connection per request. Cancelling the calling task stops retries, but not a transfer
 /// in progress, which ends by its timeouts.
 public final class KubeClient: Sendable {
     public let credentials: KubeCredentials
     public let options: KubeClientOptions
 
-    private static let queue = DispatchQueue(label: "harbor-keyless.kubeapi", attributes: .concurrent)
+    /// A queue for one blocking transfer. A new serial queue runs on an overcommitting worker
+    /// thread; a shared concurrent queue would run on the width-limited pool that Swift
+    /// concurrency also uses on Linux, so blocked transfers would stall every task.
+    static func transferQueue() -> DispatchQueue {
+        DispatchQueue(label: "harbor-keyless.kubeapi.transfer")
+    }
 
     public init(credentials: KubeCredentials, options: KubeClientOptions = KubeClientOptions()) {
         self.credentials = credentials
@@ -72,7 +77,7 @@ public final class KubeClient: Sendable {
     private func perform(_ request: KubeRequest) async -> HTTPTransfer.Outcome {
         let transfer = HTTPTransfer(credentials: credentials, options: options)
         return await withCheckedContinuation { continuation in
-            Self.queue.async {
+            Self.transferQueue().async {
                 continuation.resume(returning: transfer.perform(request))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NodeTestSupport
 
 /// A private `dbus-daemon` on a socket in a temporary directory and, when a scenario is given,
 /// the systemd manager stand-in (systemd_manager_standin.py, a Python service that is NOT
@@ -113,7 +114,4 @@ final class PrivateBus {
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
+

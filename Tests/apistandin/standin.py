@@ -28,7 +28,8 @@ binds 127.0.0.1 on a free port and prints one JSON line: {"port": N, "dir": DIR}
 on SIGTERM, when its standard input closes, or when its parent process exits.
 
 CONFIG keys (all optional):
-  role            "apiserver" (default) or "kubelet"
+  role            "apiserver" (default), "kubelet", or "registry" (a Harbor-like registry's
+                  /v2/ and /service/token endpoints)
   serverNames     SANs of the serving certificate (DNS names or IP addresses)
   clients         [{"name", "user", "groups", "expired"}]: client certificates to issue,
                   written to DIR/clients/NAME.crt and NAME.key (CN=user, O=each group)
@@ -49,6 +50,13 @@ CONFIG keys (all optional):
   issuer
   requestLog      path of a JSON-lines log: identity, method, path, status, bytes (response
                   body), requestBytes, durationMs
+  caDir           directory holding ca.crt and ca.key of another stand-in to sign with
+                  (a kubelet stand-in trusted like the API server)
+  mintJWT         {"kid", "issuer"}: mint JWT-shaped tokens (unsigned, fake signature) with
+                  this kid header and iss claim, in place of opaque ones
+  registry        for role "registry": {"accept": bool (accept any Basic credential with
+                  username "username", default "jwt"), "challenge": false to omit
+                  Www-Authenticate, "status": status for GET /v2/ without credentials}
 """
 
 import argparse
@@ -61,6 +69,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import ssl
 import subprocess
@@ -147,7 +156,7 @@ def openssl_date(moment):
 class CertificateAuthority:
     """A CA made with `openssl`, issuing serving and client certificates into a directory."""
 
-    def __init__(self, directory, name, sans):
+    def __init__(self, directory, name, sans, reuse=None):
         self.dir = directory
         os.makedirs(os.path.join(directory, "issued"), exist_ok=True)
         open(os.path.join(directory, "index.txt"), "w").close()
@@ -165,6 +174,12 @@ class CertificateAuthority:
             f.write(OPENSSL_CONFIG.replace("{dir}", directory).replace("{sans}", ",".join(san_list) or "DNS:localhost"))
         self.cert = os.path.join(directory, "ca.crt")
         self.key = os.path.join(directory, "ca.key")
+        if reuse:
+            # Sign with another stand-in's CA, as k3s signs kubelet serving certificates with
+            # its server CA.
+            shutil.copyfile(os.path.join(reuse, "ca.crt"), self.cert)
+            shutil.copyfile(os.path.join(reuse, "ca.key"), self.key)
+            return
         openssl("req", "-x509", "-config", self.config, "-extensions", "ca_ext", "-newkey", "ec",
                 "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.key,
                 "-out", self.cert, "-days", "3650", "-subj", "/CN=" + name)
@@ -644,6 +659,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         if self.state.role == "kubelet":
             return self.kubelet(method, path, identity)
+        if self.state.role == "registry":
+            return self.registry(method, path)
 
         attrs = request_attributes(method, path)
         if attrs is None:
@@ -697,6 +714,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/metrics" and method == "GET":
             return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8")
         return self.send(404, "404 page not found\n", identity, "text/plain; charset=utf-8")
+
+    def registry(self, method, path):
+        # A Harbor-like registry: /v2/ challenges with Bearer and a token realm; the realm
+        # accepts or rejects the Basic credential as configured. Credentials are never logged.
+        settings = self.state.config.get("registry", {})
+        realm = "https://127.0.0.1:%d/service/token" % self.server.server_address[1]
+        challenge = {"Www-Authenticate": 'Bearer realm="%s",service="harbor-registry"' % realm}
+        if settings.get("challenge") is False:
+            challenge = {}
+        unauthorized = {"errors": [{"code": "UNAUTHORIZED", "message": "unauthorized: authentication required"}]}
+        if path in ("/v2/", "/v2") and method == "GET":
+            status = settings.get("status", 401)
+            if status != 401:
+                return self.send(status, {"errors": [{"code": "UNKNOWN", "message": "status set by the registry stand-in"}]}, None)
+            return self.send(401, unauthorized, None, headers=challenge)
+        if path == "/service/token" and method == "GET":
+            header = self.headers.get("Authorization", "")
+            if not header.startswith("Basic "):
+                return self.send(401, unauthorized, None)
+            try:
+                username, _, password = base64.b64decode(header[len("Basic "):]).decode().partition(":")
+            except ValueError:
+                return self.send(400, {"errors": [{"code": "UNKNOWN", "message": "invalid basic credential"}]}, None)
+            if settings.get("accept") and username == settings.get("username", "jwt") and password:
+                return self.send(200, {"token": "registry-" + secrets.token_hex(8), "expires_in": 1800,
+                                       "issued_at": now_rfc3339()}, None)
+            return self.send(401, {"errors": [{"code": "UNAUTHORIZED", "message": "no robots matched your token"}]}, None)
+        return self.send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, None)
 
     # -- resources
 
@@ -771,9 +816,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if seconds < 600:
             return self.send(422, status_body(422, "Invalid", 'TokenRequest.authentication.k8s.io "%s" is invalid: spec.expirationSeconds: Invalid value: %d: may not specify a duration less than 10 minutes' % (attrs["name"], seconds),
                                               {"name": attrs["name"], "group": "authentication.k8s.io", "kind": "TokenRequest"}), identity)
-        token = "standin." + secrets.token_urlsafe(32)
         namespace = attrs["namespace"]
         user = "system:serviceaccount:%s:%s" % (namespace, attrs["name"])
+        token = "standin." + secrets.token_urlsafe(32)
+        shape = self.state.config.get("mintJWT")
+        if shape:
+            def b64(obj):
+                return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+            claims = {"aud": audiences, "iss": shape.get("issuer", "https://kubernetes.default.svc.cluster.local"),
+                      "sub": user, "exp": int(time.time()) + seconds}
+            token = b64({"alg": "RS256", "kid": shape.get("kid", "")}) + "." + b64(claims) + "." + secrets.token_urlsafe(32)
         with self.state.lock:
             self.state.minted_tokens[token] = {"user": user, "groups": ["system:serviceaccounts", "system:serviceaccounts:" + namespace],
                                                "audiences": audiences}
@@ -914,7 +966,7 @@ def main():
     # 1. Certificates: this server's CA and serving certificate, the client certificates,
     #    and an unrelated CA for tests that must fail verification.
     sans = config.get("serverNames", ["localhost", "127.0.0.1"])
-    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans)
+    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans, reuse=config.get("caDir"))
     server_cert, server_key = authority.issue(os.path.join(directory, "server"), "/CN=kube-apiserver", "server_ext")
     for client in config.get("clients", []):
         authority.issue(os.path.join(directory, "clients", client["name"]), subject(client["user"], client.get("groups", [])),

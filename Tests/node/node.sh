@@ -23,7 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache_dir=${HARBOR_KEYLESS_NODE_CACHE:-/var/cache/harbor-keyless-node}
 state_dir=${HARBOR_KEYLESS_NODE_STATE:-/tmp/harbor-keyless-nodes}
 suite=bookworm
-packages=systemd,systemd-sysv,dbus,python3,python3-yaml
+# The C libraries harbor-keyless links dynamically, so the agent runs inside the node too.
+packages=systemd,systemd-sysv,dbus,python3,python3-yaml,libcurl4,libyaml-0-2,libmicrohttpd12,libssl3
 # Bump when the way the root is built changes, so old cached roots are not reused.
 root_format=1
 

@@ -47,7 +47,9 @@ struct HTTPTransfer {
         if let contentType = request.contentType {
             headerLines.append("Content-Type: \(contentType)")
         }
-        if let token = material.token {
+        if let authorization = request.authorization {
+            headerLines.append("Authorization: \(authorization)")
+        } else if let token = material.token {
             headerLines.append("Authorization: Bearer \(token.secret)")
         }
         let headers = CurlHeaderList(headerLines)
@@ -70,7 +72,8 @@ struct HTTPTransfer {
                 status: handle.responseCode(),
                 body: sink.body,
                 contentType: sink.header("content-type"),
-                retryAfter: sink.header("retry-after")
+                retryAfter: sink.header("retry-after"),
+                headers: Dictionary(sink.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             )
         )
     }

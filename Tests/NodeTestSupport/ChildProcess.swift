@@ -3,11 +3,11 @@ import Foundation
 /// A child process started with posix_spawn, with an empty signal mask and default signal
 /// dispositions. Foundation's Process passes on the spawning thread's mask, and Dispatch
 /// worker threads block every signal, so its children ignore SIGTERM.
-final class ChildProcess {
-    let pid: pid_t
+public final class ChildProcess {
+    public let pid: pid_t
     private var exited = false
 
-    init(_ executable: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null") throws {
+    public init(_ executable: String, _ arguments: [String], stdin: String = "/dev/null", stdout: String = "/dev/null") throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -40,7 +40,7 @@ final class ChildProcess {
     }
 
     /// Waits for the child to exit and returns its exit status (128 + signal when killed).
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         exited = true
@@ -49,7 +49,7 @@ final class ChildProcess {
     }
 
     /// Sends SIGTERM, then SIGKILL after `grace`, and reaps the child.
-    func stop(grace: Duration = .seconds(5)) {
+    public func stop(grace: Duration = .seconds(5)) {
         guard !exited else { return }
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now.advanced(by: grace)
@@ -73,13 +73,13 @@ final class ChildProcess {
 extension ChildProcess {
     /// Starts `executable` under coreutils `timeout`, so a server outlives a killed test run
     /// by at most 5 minutes; `stop()` still ends it at once because timeout forwards SIGTERM.
-    convenience init(bounded executable: String, _ arguments: [String]) throws {
+    public convenience init(bounded executable: String, _ arguments: [String]) throws {
         try self.init("/usr/bin/timeout", ["--kill-after=5", "300", executable] + arguments)
     }
 
     /// Runs `executable` to completion and returns its exit status and standard output.
     /// Standard error stays the test's, so failures show the tool's own message.
-    static func run(_ executable: String, _ arguments: [String], stdin: String = "/dev/null") throws -> (status: Int32, output: String) {
+    public static func run(_ executable: String, _ arguments: [String], stdin: String = "/dev/null") throws -> (status: Int32, output: String) {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("harbor-keyless-output-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: output) }
@@ -88,5 +88,15 @@ extension ChildProcess {
         let status = child.wait()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return (status, text)
+    }
+}
+
+/// A test fixture that could not be set up.
+public struct FixtureError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
     }
 }

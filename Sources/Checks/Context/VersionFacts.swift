@@ -1,0 +1,76 @@
+import FoundationEssentials
+import HostFiles
+import K3sConfig
+
+/// The k3s binary on disk: what the next start of k3s runs.
+struct DiskVersion: Sendable {
+    var version: KubernetesVersion
+    var binary: String
+
+    /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, `/usr/bin/k3s`) and reads
+    /// its first line, `k3s version v1.34.1+k3s1 (hash)`. Blocks while k3s runs.
+    static func read(_ root: HostRoot) -> Result<DiskVersion, CheckFailure> {
+        let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
+        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
+            return .failure(CheckFailure("no k3s binary found (looked in \(candidates.joined(separator: ", ")))"))
+        }
+        let result: SubprocessResult
+        do {
+            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(5))
+        } catch {
+            return .failure(CheckFailure("\(error)"))
+        }
+        let output = String(decoding: result.standardOutput, as: UTF8.self)
+        guard result.status == 0, !result.timedOut,
+            let line = output.split(separator: "\n").first,
+            let version = KubernetesVersion(parsing: String(line))
+        else {
+            return .failure(CheckFailure("`\(binary) --version` exited \(result.status) without a version"))
+        }
+        return .success(DiskVersion(version: version, binary: binary))
+    }
+}
+
+extension CheckContext {
+    /// The version of the k3s binary on disk, read once per run.
+    func diskK3sVersion() async -> Result<DiskVersion, CheckFailure> {
+        await facts.value("disk-version") { [root] in
+            await offPool { DiskVersion.read(root) }
+        }
+    }
+
+    /// The kubelet version the files must suit: the binary on disk (what the next start
+    /// runs), else the running kubelet's from the Node.
+    func targetKubeletVersion() async -> (version: KubernetesVersion, source: String)? {
+        if case .success(let disk) = await diskK3sVersion() {
+            return (disk.version, disk.binary)
+        }
+        if case .success(let node)? = await node(),
+            let text = node.status?.nodeInfo?.kubeletVersion, let version = KubernetesVersion(parsing: text)
+        {
+            return (version, "the Node's kubeletVersion")
+        }
+        return nil
+    }
+}
+
+/// Feature gate defaults per Kubernetes minor release (kubernetes `pkg/features/kube_features.go`).
+enum FeatureGateDefaults {
+    static let kubeletTokenGate = "KubeletServiceAccountTokenForCredentialProviders"
+    static let nodeAudienceGate = "ServiceAccountNodeAudienceRestriction"
+
+    /// Default of the kubelet gate: absent before 1.33 (setting it is fatal there), alpha and
+    /// off in 1.33, beta and on from 1.34.
+    static func kubeletTokenGate(_ version: KubernetesVersion) -> Bool? {
+        if !version.isAtLeast(1, 33) { return nil }
+        return version.isAtLeast(1, 34)
+    }
+
+    /// Default of the API server gate: beta from 1.32, on in 1.32.0-1.32.1, off from 1.32.2,
+    /// on again from 1.33.
+    static func nodeAudienceGate(_ version: KubernetesVersion) -> Bool? {
+        if !version.isAtLeast(1, 32) { return nil }
+        if version.isAtLeast(1, 33) { return true }
+        return version.patch < 2
+    }
+}
