@@ -137,9 +137,9 @@ def test_daemonset(docs):
     check("every host path is mounted under /host",
           all(mounts[name]["mountPath"] == "/host" + path["path"] for name, path in host_paths.items()))
     read_only = {host_paths[name]["path"] for name, m in mounts.items() if m.get("readOnly") and name in host_paths}
-    check("journal, machine-id, k3s binary and unit directories are read-only", read_only == {
+    check("journal, machine-id, k3s binary, kubelet config and unit directories are read-only", read_only == {
         "/var/log/journal", "/run/log/journal", "/etc/machine-id", "/usr/local/bin",
-        "/etc/systemd/system", "/lib/systemd/system"})
+        "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d", "/etc/systemd/system", "/lib/systemd/system"})
     writable = {host_paths[name]["path"] for name, m in mounts.items() if not m.get("readOnly") and name in host_paths}
     check("only the written directories and the bus are writable", writable == {
         "/etc/rancher/k3s", "/var/lib/rancher/credentialprovider", "/var/lib/harbor-keyless", "/run/dbus"})

@@ -40,6 +40,9 @@ enum HostMounts {
             HostMount(volumeName: "machine-id", hostPath: "/etc/machine-id", type: "File", readOnly: true),
             // The k3s binary, run as `k3s --version` to learn which kubelet the next start runs.
             HostMount(volumeName: "k3s-binary", hostPath: "/usr/local/bin", type: "Directory", readOnly: true),
+            // The kubelet's drop-in configuration directory (k3s v1.32+), for feature gates
+            // an operator set there. k3s creates it, so an empty one made here is harmless.
+            HostMount(volumeName: "kubelet-config", hostPath: "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d", type: "DirectoryOrCreate", readOnly: true),
             // Unit files, to detect whether the node runs k3s.service or k3s-agent.service.
             HostMount(volumeName: "systemd-units-etc", hostPath: "/etc/systemd/system", type: "Directory", readOnly: true),
             HostMount(volumeName: "systemd-units-lib", hostPath: "/lib/systemd/system", type: "Directory", readOnly: true),

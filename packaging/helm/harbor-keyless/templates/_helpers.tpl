@@ -30,6 +30,7 @@ bind-mounted file fails. Each entry: volume name, host path, hostPath type, read
 - [runtime-journal, /run/log/journal, DirectoryOrCreate, true]
 - [machine-id, /etc/machine-id, File, true]
 - [k3s-binary, /usr/local/bin, Directory, true]
+- [kubelet-config, /var/lib/rancher/k3s/agent/etc/kubelet.conf.d, DirectoryOrCreate, true]
 - [systemd-units-etc, /etc/systemd/system, Directory, true]
 - [systemd-units-lib, /lib/systemd/system, Directory, true]
 {{- end }}
