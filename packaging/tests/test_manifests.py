@@ -156,7 +156,7 @@ def test_daemonset(docs):
     check("rolls one node at a time", daemonset["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}})
     check("selects linux amd64 nodes", pod["nodeSelector"] == {"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"})
     check("pull policy is IfNotPresent", container["imagePullPolicy"] == "IfNotPresent")
-    check("container runs harbor-keyless run", container["command"] == ["/usr/bin/harbor-keyless", "run"] and "args" not in container)
+    check("container runs harbor-keyless run", container["command"] == ["/usr/bin/harbor-keyless", "run", "--max-concurrent-restarts", "1"] and "args" not in container)
     for probe in ("livenessProbe", "readinessProbe"):
         check(f"{probe} runs harbor-keyless health", container[probe].get("exec") == {"command": ["/usr/bin/harbor-keyless", "health"]})
     check("no hostNetwork", "hostNetwork" not in pod)
@@ -197,6 +197,12 @@ def test_options():
     check("a missing registry is a usage error", missing.returncode == 64, missing.stderr.strip())
     bad = manifests("--registry", "harbor.example.com", "--namespace", "Bad_Name")
     check("an invalid namespace is a usage error", bad.returncode == 64 and "Bad_Name" in bad.stderr, bad.stderr.strip())
+
+    too_many = manifests("--registry", "harbor.example.com", "--restart-max-concurrent", "101")
+    check("more than 100 concurrent restarts is a usage error", too_many.returncode == 64, too_many.stderr.strip())
+    two_restarts = manifests("--registry", "harbor.example.com", "--restart-max-concurrent", "2")
+    command = by_kind(documents(two_restarts.stdout), "DaemonSet")[0]["spec"]["template"]["spec"]["containers"][0]["command"]
+    check("--restart-max-concurrent reaches the run command", command[-2:] == ["--max-concurrent-restarts", "2"], str(command))
 
     two = manifests("--registry", "harbor.example.com", "--audience", "harbor")
     audience_role = by_kind(documents(two.stdout), "ClusterRole", "harbor-keyless-node-audiences")[0]

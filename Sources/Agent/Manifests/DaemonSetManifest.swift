@@ -33,7 +33,7 @@ enum DaemonSetManifest {
             "name": .string("agent"),
             "image": .string(options.image),
             "imagePullPolicy": .string("IfNotPresent"),
-            "command": .strings([executable, "run"]),
+            "command": .strings([executable, "run", "--max-concurrent-restarts", String(options.restartMaxConcurrent)]),
             "env": .sequence(environment(options)),
             "securityContext": securityContext(),
             "resources": resources(options.resources),
@@ -158,9 +158,6 @@ enum DaemonSetManifest {
             value("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=\(hostRoot)/run/dbus/system_bus_socket"),
             // The agent warns when its own image would be pulled through its own provider.
             value("HARBOR_KEYLESS_IMAGE", options.image),
-            // NOTE: the daemon's restart coordination must read this variable; until it does,
-            // the Leases limit restarts to its built-in maximum.
-            value("HARBOR_KEYLESS_RESTART_MAX_CONCURRENT", String(options.restartMaxConcurrent)),
         ]
     }
 

@@ -71,10 +71,10 @@ public struct ManifestOptions: Sendable, Equatable {
                 fix: "keep the k3s config and the state directory in directories of their own"
             )
         }
-        if restartMaxConcurrent < 1 {
+        if !(1...100).contains(restartMaxConcurrent) {
             throw ConfigurationError(
-                "the maximum of concurrent restarts is \(restartMaxConcurrent)",
-                fix: "pass 1 or more"
+                "the maximum number of concurrent restarts is \(restartMaxConcurrent)",
+                fix: "pass a number from 1 to 100, the range `harbor-keyless run --max-concurrent-restarts` accepts"
             )
         }
         if !uninstall && configuration.registries.isEmpty {
