@@ -42,6 +42,7 @@ let commands: [Command] = [
         }
     ),
     DoctorCommand.command,
+    manifestsCommand, healthCommand, pauseCommand,
     Command(
         name: "version",
         summary: "Print the version.",
