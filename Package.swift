@@ -39,18 +39,21 @@ let package = Package(
 
         // The agent's layers, bottom to top.
         .target(name: "HostFiles", dependencies: ["CShims", "COpenSSL"]),
+        // Child processes with deadlines, for running host executables (FoundationEssentials
+        // has no Process).
+        .target(name: "Subprocess"),
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "K3sConfig", dependencies: ["YAML", "CredentialProvider"]),
         .target(name: "Systemd", dependencies: ["CSystemd", "CShims"]),
         .target(name: "KubeAPI", dependencies: ["CCurl", "COpenSSL", "CShims", "YAML"]),
         .target(
             name: "Checks",
-            dependencies: ["CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
+            dependencies: ["CredentialProvider", "HostFiles", "Subprocess", "YAML", "K3sConfig", "Systemd", "KubeAPI"]
         ),
         .target(
             name: "Agent",
             dependencies: [
-                "CredentialProvider", "HostFiles", "YAML", "K3sConfig", "Systemd", "KubeAPI", "Checks",
+                "CredentialProvider", "HostFiles", "Subprocess", "YAML", "K3sConfig", "Systemd", "KubeAPI", "Checks",
                 "CMicroHTTPD", "CShims",
             ]
         ),
@@ -65,10 +68,12 @@ let package = Package(
         .testTarget(name: "HostFilesTests", dependencies: ["HostFiles", "CShims"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], exclude: ["systemd_manager_standin.py"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "NodeTestSupport"], exclude: ["systemd_manager_standin.py"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Systemd", "NodeTestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI"]),
+        // Boots real-systemd nodes for the tests that need them (Tests/node/node.sh).
+        .target(name: "NodeTestSupport", path: "Tests/NodeTestSupport"),
     ]
 )

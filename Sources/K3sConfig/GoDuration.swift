@@ -1,13 +1,13 @@
 /// Go's `time.ParseDuration` and `time.Duration.String`, which the kubelet applies to
 /// `defaultCacheDuration` (through metav1.Duration).
-enum GoDuration {
+public enum GoDuration {
     private static let units: [(String, UInt64)] = [
         ("ns", 1), ("us", 1_000), ("µs", 1_000), ("μs", 1_000), ("ms", 1_000_000),
         ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
     ]
 
     /// Parses `1h30m`, `-1.5s`, `300ms`, `0`; returns nanoseconds or Go's own error text.
-    static func parse(_ text: String) -> Result<Int64, DurationError> {
+    public static func parse(_ text: String) -> Result<Int64, DurationError> {
         let original = text
         var rest = Substring(text)
         var negative = false
@@ -110,7 +110,7 @@ enum GoDuration {
     }
 }
 
-struct DurationError: Error, Equatable {
+public struct DurationError: Error, Equatable {
     var message: String
     init(_ message: String) { self.message = message }
 }

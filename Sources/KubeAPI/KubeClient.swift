@@ -2,12 +2,19 @@ import Dispatch
 import FoundationEssentials
 
 /// A client for one Kubernetes API server (or one kubelet), safe to share between tasks.
-/// Each request runs on its own libcurl handle on a background queue.
+/// Each request runs on its own libcurl handle on its own serial dispatch queue, with a new
+/// TLS connection per request. Cancelling the calling task stops retries, but not a transfer
+/// in progress, which ends by its timeouts.
 public final class KubeClient: Sendable {
     public let credentials: KubeCredentials
     public let options: KubeClientOptions
 
-    private static let queue = DispatchQueue(label: "harbor-keyless.kubeapi", attributes: .concurrent)
+    /// A queue for one blocking transfer. A new serial queue runs on an overcommitting worker
+    /// thread; a shared concurrent queue would run on the width-limited pool that Swift
+    /// concurrency also uses on Linux, so blocked transfers would stall every task.
+    static func transferQueue() -> DispatchQueue {
+        DispatchQueue(label: "harbor-keyless.kubeapi.transfer")
+    }
 
     public init(credentials: KubeCredentials, options: KubeClientOptions = KubeClientOptions()) {
         self.credentials = credentials
@@ -26,29 +33,38 @@ public final class KubeClient: Sendable {
         return KubeClient(credentials: kubelet, options: options)
     }
 
-    /// Sends `request`, retrying a retryable one on connection failures, 5xx and 429, and
-    /// turns any status of 400 or more into a `KubeAPIError`.
+    /// Sends `request` and turns any status of 400 or more into a `KubeAPIError`. Any request
+    /// is retried when the connection failed before it was sent. A retryable one is also
+    /// retried on a broken connection, 5xx and 429.
     public func send(_ request: KubeRequest) async throws(KubeAPIError) -> KubeResponse {
         let description = RequestDescription(server: credentials.server, method: request.method, path: request.path)
         var attempt = 1
         while true {
             let outcome = await perform(request)
             let retryDelay: Double
+            let failure: KubeAPIError
             switch outcome {
             case .response(let response) where response.status < 400:
                 return response
             case .response(let response):
-                let error = HTTPErrorMapping.error(for: response, request: request, description, redacting: secrets(of: request))
+                failure = HTTPErrorMapping.error(for: response, request: request, description, redacting: secrets(of: request))
                 guard request.retryable, attempt < options.maxAttempts, response.status >= 500 || response.status == 429 else {
-                    throw error
+                    throw failure
                 }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: response.retryAfter)
-            case .failure(let error, let transient):
-                guard request.retryable, transient, attempt < options.maxAttempts else { throw error }
+            case .failure(let error, let kind):
+                failure = error
+                let mayRetry = kind == .notSent || (kind == .transient && request.retryable)
+                guard mayRetry, attempt < options.maxAttempts else { throw failure }
                 retryDelay = delay(beforeRetry: attempt, retryAfter: nil)
             }
+
+            // A cancelled task stops retrying and reports the last failure.
             attempt += 1
             try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1_000_000_000))
+            if Task.isCancelled {
+                throw failure
+            }
         }
     }
 
@@ -61,14 +77,15 @@ public final class KubeClient: Sendable {
     private func perform(_ request: KubeRequest) async -> HTTPTransfer.Outcome {
         let transfer = HTTPTransfer(credentials: credentials, options: options)
         return await withCheckedContinuation { continuation in
-            Self.queue.async {
+            Self.transferQueue().async {
                 continuation.resume(returning: transfer.perform(request))
             }
         }
     }
 
-    /// The secrets a server might echo into an error message: tokens in the request body and
-    /// an inline bearer token. A token file is not listed, because servers do not echo headers.
+    /// Lists the secrets a server might echo into an error message: tokens in the request body
+    /// and an inline bearer token. A token file is not read here, because servers do not echo
+    /// request headers.
     private func secrets(of request: KubeRequest) -> [String] {
         guard case .value(let token) = credentials.token else { return request.secrets }
         return request.secrets + [token.secret]

@@ -26,7 +26,7 @@ final class BusConnection {
         if result >= 0 { result = sd_bus_set_bus_client(handle, 1) }
         if result >= 0 { result = sd_bus_set_description(handle, "harbor-keyless") }
 
-        // 2. Connect and authenticate; for unix sockets this fails at once when nobody listens.
+        // 2. Connect and authenticate. On a unix socket this fails at once when no process listens.
         if result >= 0 { result = sd_bus_start(handle) }
         guard result >= 0 else {
             close()

@@ -27,9 +27,9 @@ public struct JournalEntry: Sendable, Equatable {
 /// Reads systemd journal entries with sd-journal.
 ///
 /// Each query opens the journal, reads and closes it, so a reader is a plain value and may be
-/// used from any thread; reading blocks on file I/O, so run it off latency-sensitive tasks.
+/// used from any thread. Reading blocks on file I/O, so keep it off latency-sensitive tasks.
 public struct JournalReader: Sendable {
-    /// Where the journal files are.
+    /// The location of the journal files.
     public enum Source: Sendable, Equatable {
         /// This system's journal (`sd_journal_open`, system and runtime files).
         case local
@@ -41,7 +41,7 @@ public struct JournalReader: Sendable {
         case osRoot(String)
     }
 
-    /// Which entries to read.
+    /// The entries to read.
     public enum Filter: Sendable, Equatable {
         /// Entries a unit's processes wrote (`_SYSTEMD_UNIT=`).
         case unit(String)

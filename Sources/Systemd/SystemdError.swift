@@ -62,7 +62,7 @@ public enum SystemdError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// The fix for the D-Bus errors an operator can act on.
+/// Returns the fix for the D-Bus errors an operator can act on, or an empty string.
 private func hint(forErrorName name: String, address: String) -> String {
     // A system bus without systemd either has no owner for the name or, where dbus's own
     // activation file for org.freedesktop.systemd1 is installed, fails to spawn /bin/false.

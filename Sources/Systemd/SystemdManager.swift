@@ -1,6 +1,5 @@
 internal import CSystemd
 import Dispatch
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,8 +7,8 @@ import Glibc
 
 /// A client of systemd's manager (`org.freedesktop.systemd1`) on a system bus.
 ///
-/// One instance owns one bus connection. Every bus call runs on the instance's serial queue,
-/// because sd-bus connections are not thread-safe; the synchronous methods block their caller
+/// One instance owns one bus connection. Every bus call runs on the instance's serial queue
+/// because sd-bus connections are not thread-safe. The synchronous methods block their caller
 /// until the reply arrives (25 s D-Bus timeout). `restart` does not block the calling task; it
 /// waits on the queue in 100 ms slices, so other calls can run while a job is pending.
 public final class SystemdManager: @unchecked Sendable {
@@ -17,10 +16,10 @@ public final class SystemdManager: @unchecked Sendable {
     public let busAddress: String
 
     // Touched only on `queue`.
-    private let connection: BusConnection
-    private var subscribed = false
+    let connection: BusConnection
+    var subscribed = false
 
-    private let queue = DispatchQueue(label: "harbor-keyless.systemd-bus")
+    let queue = DispatchQueue(label: "harbor-keyless.systemd-bus")
 
     /// The system bus address: `DBUS_SYSTEM_BUS_ADDRESS` when set, else the standard socket
     /// `/run/dbus/system_bus_socket`, which is also where a pod mounts the host's socket.
@@ -37,7 +36,7 @@ public final class SystemdManager: @unchecked Sendable {
     }
 
     /// Connects to the system bus at `address` (default: `defaultAddress`). This checks only
-    /// that a bus answers; the first call finds out whether systemd is on it.
+    /// that a bus accepts the connection. The first call finds out whether systemd is on it.
     public static func connect(address: String? = nil) throws(SystemdError) -> SystemdManager {
         let target = address ?? defaultAddress
         return SystemdManager(connection: try BusConnection(address: target))
@@ -51,7 +50,7 @@ public final class SystemdManager: @unchecked Sendable {
 
     // MARK: Units
 
-    /// Returns the state of `unit`, or nil when systemd knows no such unit (no unit file and
+    /// Returns the state of `unit`, or nil when systemd has no such unit (no unit file and
     /// not loaded). Loads the unit when it is not loaded yet, as `systemctl show` does.
     public func unitState(_ unit: String) throws(SystemdError) -> UnitState? {
         try validateUnitName(unit)
@@ -106,121 +105,6 @@ public final class SystemdManager: @unchecked Sendable {
         }
     }
 
-    // MARK: Restart
-
-    /// Restarts `unit` (`RestartUnit` with mode `replace`) and waits until systemd removes the
-    /// job, returning the job's result.
-    ///
-    /// k3s units set `TimeoutStartSec=0`, so systemd itself may wait forever for `READY=1`:
-    /// after `timeout` this throws `.timedOut` and leaves the job running in systemd.
-    /// Cancelling the task throws `.cancelled` within about 100 ms.
-    public func restart(_ unit: String, timeout: Duration) async throws(SystemdError) -> JobResult {
-        try validateUnitName(unit)
-        let cancellation = CancellationFlag()
-        let result: Result<JobResult, SystemdError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let wait = RestartWait(unit: unit, timeout: timeout, cancellation: cancellation) { result in
-                    continuation.resume(returning: result)
-                }
-                queue.async { self.beginRestart(wait) }
-            }
-        } onCancel: {
-            cancellation.cancel()
-        }
-        return try result.get()
-    }
-
-    /// Holds what a restart needs between wait slices; used only on the bus queue.
-    private final class RestartWait: @unchecked Sendable {
-        let unit: String
-        let timeout: Duration
-        let deadline: ContinuousClock.Instant
-        let cancellation: CancellationFlag
-        let watch = JobWatch()
-        var slot: OpaquePointer?
-        var job = ""
-        let finish: @Sendable (Result<JobResult, SystemdError>) -> Void
-
-        init(unit: String, timeout: Duration, cancellation: CancellationFlag,
-             finish: @escaping @Sendable (Result<JobResult, SystemdError>) -> Void) {
-            self.unit = unit
-            self.timeout = timeout
-            self.deadline = ContinuousClock.now.advanced(by: timeout)
-            self.cancellation = cancellation
-            self.finish = finish
-        }
-
-        deinit {
-            sd_bus_slot_unref(slot)
-        }
-    }
-
-    /// Starts the restart job on the bus queue, then waits for it in slices.
-    private func beginRestart(_ wait: RestartWait) {
-        do throws(SystemdError) {
-            // 1. Catch JobRemoved before the job exists: systemd can finish a job and send the
-            // signal before the RestartUnit reply reaches us. sd-bus queues such signals while
-            // sd_bus_call waits, and processPending() dispatches them later.
-            wait.slot = try wait.watch.install(on: connection)
-
-            // 2. systemd sends job signals only while some client is subscribed.
-            try subscribe()
-
-            // 3. Start the job and remember its object path.
-            let reply = try connection.call(
-                destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
-                member: "RestartUnit"
-            ) { (message) throws(SystemdError) in
-                try message.append(wait.unit)
-                try message.append("replace")
-            }
-            wait.job = try reply.readObjectPath()
-        } catch {
-            wait.finish(.failure(error))
-            return
-        }
-        continueRestart(wait)
-    }
-
-    /// Waits up to 100 ms for the job's JobRemoved, then queues the next slice, so other calls
-    /// on this manager run in between and the deadline and cancellation are checked.
-    private func continueRestart(_ wait: RestartWait) {
-        do throws(SystemdError) {
-            try connection.processPending()
-            if let result = wait.watch.result(forJob: wait.job) {
-                wait.finish(.success(JobResult(rawValue: result)))
-                return
-            }
-            if wait.cancellation.isCancelled {
-                throw .cancelled(unit: wait.unit)
-            }
-            let remaining = ContinuousClock.now.duration(to: wait.deadline)
-            if remaining <= .zero {
-                throw .timedOut(unit: wait.unit, after: wait.timeout)
-            }
-            try connection.wait(timeout: min(remaining, .milliseconds(100)))
-        } catch {
-            wait.finish(.failure(error))
-            return
-        }
-        queue.async { self.continueRestart(wait) }
-    }
-
-    /// Calls `Subscribe` once per connection; systemd then sends job and unit signals to the
-    /// bus until this client disconnects.
-    private func subscribe() throws(SystemdError) {
-        guard !subscribed else { return }
-        do {
-            _ = try connection.call(
-                destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
-                member: "Subscribe"
-            )
-        } catch where error.errorName == "org.freedesktop.systemd1.AlreadySubscribed" {
-            // Another call on this connection subscribed first; that is all we need.
-        }
-        subscribed = true
-    }
-
     // MARK: Helpers
 
     static let destination = "org.freedesktop.systemd1"
@@ -258,7 +142,7 @@ public final class SystemdManager: @unchecked Sendable {
 }
 
 /// Rejects names systemd would reject anyway, with a clearer message.
-private func validateUnitName(_ unit: String) throws(SystemdError) {
+func validateUnitName(_ unit: String) throws(SystemdError) {
     guard !unit.isEmpty, !unit.contains("/"), unit.contains(".") else {
         throw .invalidArgument(name: "unit name", value: unit, reason: "expected a full unit name such as k3s.service")
     }
@@ -273,17 +157,4 @@ private func hex(_ bytes: [UInt8]) -> String {
         text.append(digits[Int(byte & 0x0f)])
     }
     return String(decoding: text, as: UTF8.self)
-}
-
-/// Set by a task cancellation handler, read by the bus queue.
-final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-
-    func cancel() {
-        flag.store(true, ordering: .relaxed)
-    }
-
-    var isCancelled: Bool {
-        flag.load(ordering: .relaxed)
-    }
 }

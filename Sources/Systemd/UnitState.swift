@@ -6,8 +6,8 @@ public struct UnitState: Sendable, Equatable, CustomStringConvertible {
     public var activeState: String
     /// The unit type's own state, for a service for example `running` or `auto-restart`.
     public var subState: String
-    /// The 128-bit id of the unit's current run as 32 lowercase hex digits, the value of
-    /// `_SYSTEMD_INVOCATION_ID=` in its journal entries; empty before the first start.
+    /// The 128-bit id of the unit's current run as 32 lowercase hex digits. Its journal entries
+    /// carry the same value in `_SYSTEMD_INVOCATION_ID=`. Empty before the first start.
     public var invocationID: String
     /// The service's main process, 0 when none runs or the unit is not a service.
     public var mainPID: UInt32
@@ -45,7 +45,7 @@ public struct UnitState: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// How systemd ended a job, from the `result` argument of the Manager's `JobRemoved` signal
+/// The outcome of a systemd job, from the `result` argument of the Manager's `JobRemoved` signal
 /// (org.freedesktop.systemd1(5)).
 public enum JobResult: Sendable, Equatable, CustomStringConvertible {
     /// The job succeeded; for a `Type=notify` service, after it sent `READY=1`.

@@ -27,10 +27,6 @@ let commands: [Command] = [
             )
             let report = try await installer.uninstall(force: options.flag("force"))
             printReport(report)
-            if !report.keptExecutables.isEmpty {
-                print("kept until k3s restarts, because the running kubelet may still run them: \(report.keptExecutables.joined(separator: ", "))")
-                print("  after the restart, run `harbor-keyless uninstall` again, or pass --force to remove them now")
-            }
             return ExitStatus.success
         }
     ),
@@ -45,7 +41,9 @@ let commands: [Command] = [
             return ExitStatus.success
         }
     ),
+    DoctorCommand.command,
     RunCommand.command,
+    manifestsCommand, healthCommand, pauseCommand,
     Command(
         name: "version",
         summary: "Print the version.",
@@ -77,6 +75,10 @@ private func printReport(_ report: InstallReport) {
         print("\(unit) is not running; k3s reads the new files when it starts")
     case .pending(let reason):
         print("restart pending: \(reason)")
+    }
+    if !report.keptExecutables.isEmpty {
+        print("kept until k3s restarts, because the running kubelet may still run them: \(report.keptExecutables.joined(separator: ", "))")
+        print("  the next run after the restart removes them")
     }
 }
 

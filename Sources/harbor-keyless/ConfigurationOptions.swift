@@ -43,7 +43,8 @@ enum ConfigurationOptions {
         flags.pluginSource = options.value("plugin-binary")
         flags.unit = options.value("unit")
 
-        let explicitFile = options.value("config") ?? environment[ConfigurationLayer.EnvironmentKey.configFile]
+        let environmentFile = environment[ConfigurationLayer.EnvironmentKey.configFile].flatMap { $0.isEmpty ? nil : $0 }
+        let explicitFile = options.value("config") ?? environmentFile
         let file = try fileLayer(path: explicitFile ?? AgentConfiguration.defaultFilePath, required: explicitFile != nil)
 
         return try ConfigurationLayer.resolve([flags, .environment(environment), file], requireRegistry: requireRegistry)

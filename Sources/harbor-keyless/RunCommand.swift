@@ -68,6 +68,7 @@ enum RunCommand {
             configurationFile: configurationFile,
             reload: { try ConfigurationOptions.load(options) },
             api: api,
+            checks: ChecksReadiness(api: api, environment: environment),
             logger: logger
         )
         return await daemon.run(signals: daemonSignals())

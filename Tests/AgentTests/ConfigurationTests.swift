@@ -165,6 +165,22 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("an API server audience is rejected")
+    func apiServerAudience() {
+        var flags = ConfigurationLayer()
+        flags.registryHost = "harbor.example.com"
+        flags.audience = "k3s"
+        #expect(throws: ConfigurationError.self) { try ConfigurationLayer.resolve([flags]) }
+    }
+
+    @Test("matchImages that miss the registry are rejected", arguments: [["*.com"], ["other.example.com"], ["harbor.example.com:5000"]])
+    func matchImagesMissHost(patterns: [String]) {
+        var flags = ConfigurationLayer()
+        flags.registryHost = "harbor.example.com"
+        flags.matchImages = patterns
+        #expect(throws: ConfigurationError.self) { try ConfigurationLayer.resolve([flags]) }
+    }
+
     @Test("messages escape control characters")
     func quotedEscapes() {
         #expect(InputValidation.quoted("a\nb\"c") == "\"a\\nb\\\"c\"")

@@ -140,17 +140,25 @@ struct InstallTests {
         first.providerName = "harbor-old"
         _ = try await Installer(configuration: first).install()
 
-        _ = try await Installer(configuration: configuration(node)).install()
+        let renamed = try await Installer(configuration: configuration(node)).install()
 
         #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider", "credential-provider-harbor"])
-        #expect(!node.exists(Self.binDir + "/harbor-old"))
+        // The running kubelet may still run the old executable until k3s restarts.
+        #expect(renamed.keptExecutables == [Self.binDir + "/harbor-old"])
+        #expect(node.exists(Self.binDir + "/harbor-old"))
+
+        var unrestricted = configuration(node)
+        unrestricted.restartPolicy = .ifChanged
+        let settings = RestartSettings(busAddress: "unix:path=\(node.root)/no-such-bus")
+        _ = try await Installer(configuration: unrestricted, restartSettings: settings).install()
+        #expect(node.exists(Self.binDir + "/harbor-old"))
     }
 
     @Test(
         "refusals leave the node untouched",
         arguments: [
             "k3s 1.33", "no k3s binary", "invalid provider config", "foreign binary missing", "gate off",
-            "invalid k3s config",
+            "invalid k3s config", "gate off in ExecStart", "gate off in kubelet.conf.d",
         ]
     )
     func refusals(reason: String) async throws {
@@ -163,6 +171,16 @@ struct InstallTests {
         case "foreign binary missing": try FileManager.default.removeItem(atPath: node.path(Self.binDir + "/ecr-credential-provider"))
         case "gate off":
             try node.write("/etc/rancher/k3s/config.yaml.d/30-gates.yaml", "kubelet-arg+:\n  - feature-gates=KubeletServiceAccountTokenForCredentialProviders=false\n")
+        case "gate off in ExecStart":
+            try node.write(
+                "/etc/systemd/system/k3s.service",
+                "[Service]\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    '--kubelet-arg=feature-gates=KubeletServiceAccountTokenForCredentialProviders=false'\n"
+            )
+        case "gate off in kubelet.conf.d":
+            try node.write(
+                "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/10-gates.conf",
+                "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfeatureGates:\n  KubeletServiceAccountTokenForCredentialProviders: false\n"
+            )
         default: try node.write("/etc/rancher/k3s/config.yaml.d/30-broken.yaml", "kubelet-arg: [unclosed\n")
         }
         let providerConfigBefore = node.text(Self.providerConfig)
@@ -184,7 +202,7 @@ struct InstallTests {
 
         let report = try await Installer(configuration: configuration).install()
 
-        #expect(report.plan.kubernetesVersionSource == "--kubernetes-version")
+        #expect(report.plan.kubernetesVersionSource == "the configured Kubernetes version")
     }
 
     @Test("a symlinked drop-in directory that leaves the root is rejected")
@@ -282,5 +300,77 @@ struct InstallTests {
         #expect(reason.contains("no-such-bus"))
         #expect(report.pendingRestart != nil)
         #expect(node.exists(Self.dropIn))
+    }
+
+    @Test("a foreign provider with our name is not replaced without force")
+    func foreignProviderName() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        var foreignName = configuration(node)
+        foreignName.providerName = "ecr-credential-provider"
+        let before = node.text(Self.providerConfig)
+
+        await #expect(throws: InstallError.self) { try await Installer(configuration: foreignName).install() }
+        #expect(node.text(Self.providerConfig) == before)
+
+        let report = try await Installer(configuration: foreignName).uninstall(force: true)
+        #expect(report.plan.files.isEmpty)
+        #expect(node.text(Self.providerConfig) == before)
+    }
+
+    @Test("entries of ours survive a lost state and are removed by uninstall")
+    func lostState() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        _ = try await Installer(configuration: configuration(node)).install()
+        try FileManager.default.removeItem(atPath: node.path("/var/lib/harbor-keyless/state.json"))
+
+        _ = try await Installer(configuration: configuration(node)).install()
+        _ = try await Installer(configuration: configuration(node)).uninstall(force: true)
+
+        #expect(try providers(node).map { $0["name"]?.string } == ["ecr-credential-provider"])
+        #expect(!node.exists(Self.binDir + "/credential-provider-harbor"))
+    }
+
+    @Test("a kubelet-arg naming the bin dir decides where the executable goes")
+    func kubeletArgPaths() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        try node.write("/etc/rancher/k3s/config.yaml.d/20-ecr-legacy.yaml", "kubelet-arg+:\n  - image-credential-provider-bin-dir=/opt/ecr/bin\n")
+        try node.write("/opt/ecr/bin/ecr-credential-provider", "#!/bin/sh\nexit 1\n", mode: 0o755)
+
+        let report = try await Installer(configuration: configuration(node)).install()
+
+        #expect(report.plan.paths.binDirectory == "/opt/ecr/bin")
+        #expect(node.exists("/opt/ecr/bin/credential-provider-harbor"))
+        #expect(!node.exists(Self.dropIn))
+    }
+
+    @Test("a --config on the unit's command line moves the drop-in directory")
+    func unitConfigFile() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        try node.write(
+            "/etc/systemd/system/k3s.service",
+            "[Service]\nType=notify\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    --config /etc/k3s/main.yaml\n"
+        )
+        try node.write("/etc/k3s/main.yaml", "node-label: [a=b]\n")
+
+        _ = try await Installer(configuration: configuration(node)).install()
+
+        #expect(node.exists("/etc/k3s/main.yaml.d/99-credential-provider-harbor.yaml"))
+        #expect(!node.exists(Self.dropIn))
+    }
+
+    @Test("a broad matchImages pattern is reported")
+    func broadPattern() throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let registries = [RegistryConfiguration(host: "harbor.example.com", matchImages: ["harbor.example.com", "*.example.*"])]
+
+        let plan = try Installer(configuration: configuration(node, registries: registries)).plan()
+
+        #expect(plan.warnings.contains { $0.contains("*.example.*") })
+        #expect(!plan.warnings.contains { $0.contains("pattern harbor.example.com ") })
     }
 }

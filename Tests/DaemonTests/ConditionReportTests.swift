@@ -17,7 +17,7 @@ extension DaemonTests {
 
         @Test("condition written on change only")
         func writesOnChangeOnly() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let reporter = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: LogCapture().logger)
 
             #expect(await reporter.report(Self.ready))
@@ -35,7 +35,7 @@ extension DaemonTests {
 
         @Test("reason change keeps lastTransitionTime")
         func keepsTransitionTime() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let reporter = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: LogCapture().logger)
 
             await reporter.report(Self.notReady)
@@ -51,7 +51,7 @@ extension DaemonTests {
 
         @Test("heartbeat rewrites an unchanged condition")
         func heartbeat() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let reporter = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(4), logger: LogCapture().logger)
 
             // Two reports in a row: the second is within the heartbeat and writes nothing.
@@ -71,7 +71,7 @@ extension DaemonTests {
 
         @Test("Event posted on each status transition")
         func eventOnTransition() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let reporter = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: LogCapture().logger)
 
             await reporter.report(Self.ready)
@@ -94,7 +94,7 @@ extension DaemonTests {
 
         @Test("node identity writes its own condition and Events")
         func nodeIdentity() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let client = standIn.client(standIn.credentials(client: "node-a"))
             let reporter = ConditionReporter(client: client, node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: LogCapture().logger)
 
@@ -105,7 +105,7 @@ extension DaemonTests {
 
         @Test("node identity cannot write another node")
         func otherNodeRejected() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let logs = LogCapture()
             let client = standIn.client(standIn.credentials(client: "node-a"))
             let reporter = ConditionReporter(client: client, node: "node-b", eventNamespace: "default", heartbeat: .seconds(3600), logger: logs.logger)
@@ -119,7 +119,7 @@ extension DaemonTests {
         func outageAndRecovery() async throws {
             // Three attempts per PATCH (the client's retries) fail for two reports, then the API
             // recovers.
-            let standIn = try APIStandIn(["faults": [["method": "PATCH", "path": "/api/v1/nodes/node-a/status", "status": 503, "times": 6]]])
+            let standIn = try await APIStandIn.start(["faults": [["method": "PATCH", "path": "/api/v1/nodes/node-a/status", "status": 503, "times": 6]]])
             let logs = LogCapture()
             let reporter = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: logs.logger)
 
@@ -136,7 +136,7 @@ extension DaemonTests {
 
         @Test("restarted agent keeps a fresh unchanged condition")
         func seedSkipsWrite() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let first = ConditionReporter(client: standIn.agentClient(), node: "node-a", eventNamespace: "default", heartbeat: .seconds(3600), logger: LogCapture().logger)
             await first.report(Self.ready)
 

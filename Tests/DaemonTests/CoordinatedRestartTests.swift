@@ -12,7 +12,7 @@ extension DaemonTests {
         func oneAtATime() async throws {
             let bus = try PrivateBus()
             try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "done", "delay_ms": 100}}}"#)
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let kubeconfig = try writeKubeconfig(standIn)
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
 

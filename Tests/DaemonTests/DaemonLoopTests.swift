@@ -6,10 +6,10 @@ import Testing
 struct SlowChecks: ReadinessSource {
     var delay: Duration
 
-    func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [CheckOutcome] {
+    func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [ReadinessCheck] {
         guard scope == .local else { return [] }
         try? await Task.sleep(for: delay)
-        return [CheckOutcome(id: "slow-check", status: .pass, message: "took \(delay)")]
+        return [ReadinessCheck(id: "slow-check", status: .pass, message: "took \(delay)")]
     }
 }
 

@@ -114,7 +114,11 @@ extension DaemonTests {
             #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"))
             #expect(FileManager.default.fileExists(atPath: daemon.node.root + "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"))
             #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
-            #expect(try daemon.get("/metrics").contains("harbor_keyless_node_ready 1"))
+            // Restart policy never leaves the restart pending, which the restart.pending check fails.
+            let metrics = try daemon.get("/metrics")
+            #expect(metrics.contains("harbor_keyless_check_status{check=\"host-files\",status=\"pass\"} 1"))
+            #expect(metrics.contains("harbor_keyless_check_status{check=\"restart.pending\",status=\"fail\"} 1"))
+            #expect(metrics.contains("harbor_keyless_node_ready 0"))
         }
 
         @Test("drift is repaired")
@@ -153,19 +157,28 @@ extension DaemonTests {
 
         @Test("it reports the node condition through the API")
         func reportsCondition() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let kubeconfig = try writeKubeconfig(standIn)
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
             let daemon = try DaemonProcess(extraArguments: ["--kubeconfig", kubeconfig, "--node-name", "node-a", "--namespace", "harbor-keyless"])
-            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a status=True reason=ChecksPassed"))
+            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a status=False reason=RestartPending"))
 
             let condition = try await standIn.adminClient().node("node-a").condition("HarborCredentialProviderReady")
-            #expect(condition?.status == "True")
-            // Later cycles write nothing until the heartbeat is due.
+            #expect(condition?.status == "False")
+            #expect(condition?.reason == "RestartPending")
+            // The Event follows the condition.
+            let deadline = Date().addingTimeInterval(10)
+            while standIn.count(method: "POST", pathPrefix: "/api/v1/namespaces/default/events") == 0, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(standIn.count(method: "POST", pathPrefix: "/api/v1/namespaces/default/events", status: 201) == 1)
+
+            // Later cycles make no request until the heartbeat or the API checks are due.
+            let agentRequests = { standIn.requests().filter { ($0["identity"] as? String)?.hasPrefix("system:serviceaccount:") == true }.count }
+            let afterFirstCycle = agentRequests()
             try await Task.sleep(for: .milliseconds(2500))
+            #expect(agentRequests() == afterFirstCycle)
             #expect(standIn.count(method: "PATCH", pathPrefix: "/api/v1/nodes/node-a/status") == 1)
-            let agentReads = standIn.requests(path: "/api/v1/nodes/node-a").filter { ($0["identity"] as? String)?.hasPrefix("system:serviceaccount:") == true }
-            #expect(agentReads.count == 1)
         }
     }
 }

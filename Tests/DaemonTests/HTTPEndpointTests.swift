@@ -47,7 +47,7 @@ extension DaemonTests {
         func makeEndpoint(limits: HTTPLimits = HTTPLimits()) throws -> (HTTPEndpoint, DaemonStatus) {
             let status = DaemonStatus()
             status.update {
-                $0.checks = [CheckOutcome(id: "provider-config", status: .pass, message: "ok"), CheckOutcome(id: "api-audiences", status: .fail, message: "missing")]
+                $0.checks = [ReadinessCheck(id: "provider-config", status: .pass, message: "ok"), ReadinessCheck(id: "api-audiences", status: .fail, message: "missing")]
                 $0.readiness = NodeReadiness.evaluate(checks: $0.checks, rejection: nil)
                 $0.reconcileTotal = ["unchanged": 3]
                 $0.restartTotal = ["verified": 1]

@@ -7,13 +7,13 @@ extension DaemonTests {
     struct ReadinessTests {
         @Test("readiness from check results", arguments: [
             ([], nil, "Unknown", "NotChecked"),
-            ([("host-files", CheckStatus.pass)], nil, "True", "ChecksPassed"),
+            ([("host-files", ReadinessCheck.Status.pass)], nil, "True", "ChecksPassed"),
             ([("host-files", .pass), ("kubelet-flags", .warn), ("api", .skip)], nil, "True", "ChecksPassed"),
             ([("host-files", .pass), ("provider-config", .fail), ("api-audiences", .fail)], nil, "False", "ProviderConfig"),
             ([("host-files", .warn)], "journal: failed to validate", "False", "RolledBack"),
-        ] as [([(String, CheckStatus)], String?, String, String)])
-        func evaluate(checks: [(String, CheckStatus)], rejection: String?, status: String, reason: String) {
-            let outcomes = checks.map { CheckOutcome(id: $0.0, status: $0.1, message: "m") }
+        ] as [([(String, ReadinessCheck.Status)], String?, String, String)])
+        func evaluate(checks: [(String, ReadinessCheck.Status)], rejection: String?, status: String, reason: String) {
+            let outcomes = checks.map { ReadinessCheck(id: $0.0, status: $0.1, message: "m") }
             let readiness = NodeReadiness.evaluate(checks: outcomes, rejection: rejection)
             #expect(readiness.status == status)
             #expect(readiness.reason == reason)
@@ -66,7 +66,7 @@ extension DaemonTests {
         @Test("metrics label values are escaped")
         func metricsEscaping() {
             var snapshot = DaemonStatus.Snapshot()
-            snapshot.checks = [CheckOutcome(id: "odd\"id\\x", status: .warn, message: "")]
+            snapshot.checks = [ReadinessCheck(id: "odd\"id\\x", status: .warn, message: "")]
             #expect(snapshot.metrics().contains("harbor_keyless_check_status{check=\"odd\\\"id\\\\x\",status=\"warn\"} 1\n"))
         }
 

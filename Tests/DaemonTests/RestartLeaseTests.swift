@@ -16,7 +16,7 @@ extension DaemonTests {
     struct RestartLeaseTests {
         @Test("one holder at a time for one slot")
         func contention() async throws {
-            let standIn = try APIStandIn(["nodes": ["node-a": [:], "node-b": [:], "node-c": [:], "node-d": [:]]])
+            let standIn = try await APIStandIn.start(["nodes": ["node-a": [:], "node-b": [:], "node-c": [:], "node-d": [:]]])
             let intervals = Intervals()
 
             // Four agents restart at once; each holds its permit for 300 ms.
@@ -45,7 +45,7 @@ extension DaemonTests {
 
         @Test("two slots allow two holders")
         func twoSlots() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let a = LeaseRestartPermit(client: standIn.agentClient(), settings: fastLeaseSettings(holder: "node-a", slots: 2), isControlPlane: false, logger: LogCapture().logger)
             let b = LeaseRestartPermit(client: standIn.agentClient(), settings: fastLeaseSettings(holder: "node-b", slots: 2), isControlPlane: false, logger: LogCapture().logger)
 
@@ -60,7 +60,7 @@ extension DaemonTests {
 
         @Test("a held slot times out a waiting agent")
         func waitTimesOut() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let a = LeaseRestartPermit(client: standIn.agentClient(), settings: fastLeaseSettings(holder: "node-a"), isControlPlane: false, logger: LogCapture().logger)
             var waiting = fastLeaseSettings(holder: "node-b")
             waiting.waitTimeout = .milliseconds(500)
@@ -73,7 +73,7 @@ extension DaemonTests {
 
         @Test("expired lease is taken over")
         func expiredTakeover() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let stale = Date().addingTimeInterval(-3600)
             _ = try await standIn.adminClient().createLease(namespace: "harbor-keyless", lease: Lease(
                 metadata: ObjectMeta(name: "harbor-keyless-restart-0", namespace: "harbor-keyless"),
@@ -92,7 +92,7 @@ extension DaemonTests {
 
         @Test("live lease of another node is not taken")
         func liveLeaseKept() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             _ = try await standIn.adminClient().createLease(namespace: "harbor-keyless", lease: Lease(
                 metadata: ObjectMeta(name: "harbor-keyless-restart-0", namespace: "harbor-keyless"),
                 spec: .init(holderIdentity: "node-b", leaseDurationSeconds: 600, renewTime: KubeTime.micro(Date()))
@@ -106,7 +106,7 @@ extension DaemonTests {
 
         @Test("stale write gets 409 and is retried")
         func conflictRetried() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let permit = LeaseRestartPermit(client: standIn.agentClient(), settings: fastLeaseSettings(holder: "node-a"), isControlPlane: false, logger: LogCapture().logger)
             let created = try #require(try await permit.take("harbor-keyless-restart-0"))
 
@@ -120,7 +120,7 @@ extension DaemonTests {
         @Test("control-plane nodes restart one at a time")
         func controlPlane() async throws {
             let label = ["node-role.kubernetes.io/control-plane": "true"]
-            let standIn = try APIStandIn(["nodes": ["node-a": ["labels": label], "node-b": ["labels": label], "node-c": [:]]])
+            let standIn = try await APIStandIn.start(["nodes": ["node-a": ["labels": label], "node-b": ["labels": label], "node-c": [:]]])
             let a = LeaseRestartPermit(client: standIn.agentClient(), settings: fastLeaseSettings(holder: "node-a", slots: 3), isControlPlane: true, logger: LogCapture().logger)
             var waiting = fastLeaseSettings(holder: "node-b", slots: 3)
             waiting.waitTimeout = .milliseconds(500)
@@ -143,7 +143,7 @@ extension DaemonTests {
 
         @Test("node identity without Lease permission restarts uncoordinated")
         func uncoordinated() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             let logs = LogCapture()
             let client = standIn.client(standIn.credentials(client: "node-a"))
             let permit = LeaseRestartPermit(client: client, settings: fastLeaseSettings(holder: "node-a"), isControlPlane: false, logger: logs.logger)
@@ -160,7 +160,7 @@ extension DaemonTests {
 
         @Test("held lease is renewed")
         func renewal() async throws {
-            let standIn = try APIStandIn()
+            let standIn = try await APIStandIn.start()
             var settings = fastLeaseSettings(holder: "node-a")
             settings.leaseDuration = .seconds(3)
             let permit = LeaseRestartPermit(client: standIn.agentClient(), settings: settings, isControlPlane: false, logger: LogCapture().logger)

@@ -7,9 +7,9 @@ import KubeAPI
 /// stand-in for kube-apiserver).
 @Suite("Credential sources")
 struct CredentialSourceTests {
-    static let standIn = Result { try APIStandIn() }
+    static let standIn = Task { try await APIStandIn.start() }
 
-    var standIn: APIStandIn { get throws { try Self.standIn.get() } }
+    var standIn: APIStandIn { get async throws { try await Self.standIn.value } }
 
     func base64(_ path: String) throws -> String {
         try Data(contentsOf: URL(fileURLWithPath: path)).base64EncodedString()
@@ -17,7 +17,7 @@ struct CredentialSourceTests {
 
     @Test("kubeconfig with data fields connects as its user")
     func kubeconfigDataFields() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let text = """
             apiVersion: v1
             kind: Config
@@ -43,9 +43,44 @@ struct CredentialSourceTests {
         #expect(try credentials.nodeName(environment: [:]) == nil)
     }
 
+    @Test("kubeconfig tokenFile is re-read and tls-server-name verified")
+    func kubeconfigTokenFileAndServerName() async throws {
+        let standIn = try await APIStandIn.start(["serverNames": ["kubernetes.default.svc.cluster.local"]])
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.copyItem(atPath: standIn.caFile, toPath: "\(directory)/ca.crt")
+        try APIStandIn.otherToken.write(toFile: "\(directory)/token", atomically: true, encoding: .utf8)
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: standin
+              cluster:
+                server: \(standIn.server)
+                certificate-authority: ca.crt
+                tls-server-name: kubernetes.default.svc.cluster.local
+            contexts:
+            - name: agent
+              context: {cluster: standin, user: agent}
+            current-context: agent
+            users:
+            - name: agent
+              user:
+                tokenFile: token
+            """.write(toFile: "\(directory)/config", atomically: true, encoding: .utf8)
+
+        // The serving certificate names only kubernetes.default.svc.cluster.local, so the
+        // call succeeds only when that name is verified in place of 127.0.0.1.
+        let client = KubeClient(credentials: try KubeconfigLoader.load(path: "\(directory)/config"))
+        let before = await apiError { try await client.node("node-a") }
+        #expect(before?.forbiddenPermission?.message.contains("system:serviceaccount:default:other") == true)
+        try APIStandIn.agentToken.write(toFile: "\(directory)/token", atomically: true, encoding: .utf8)
+        #expect(try await client.node("node-a").metadata.name == "node-a")
+    }
+
     @Test("kubelet kubeconfig under a host root gives the node identity and name")
     func kubeletKubeconfig() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
 
@@ -111,7 +146,7 @@ struct CredentialSourceTests {
 
     @Test("in-cluster token file is read again before each request")
     func tokenRotation() async throws {
-        let standIn = try standIn
+        let standIn = try await standIn
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.copyItem(atPath: standIn.caFile, toPath: "\(directory)/ca.crt")
@@ -168,16 +203,16 @@ struct CredentialSourceTests {
     }
 
     @Test("node name falls back to NODE_NAME without a node certificate")
-    func nodeNameFromEnvironment() throws {
-        let standIn = try standIn
+    func nodeNameFromEnvironment() async throws {
+        let standIn = try await standIn
         let admin = standIn.credentials(client: "admin")
         #expect(try admin.nodeName(environment: ["NODE_NAME": "node-c"]) == "node-c")
         #expect(try admin.nodeName(environment: [:]) == nil)
     }
 
     @Test("certificate subject, groups and expiry are read")
-    func certificateSubject() throws {
-        let standIn = try standIn
+    func certificateSubject() async throws {
+        let standIn = try await standIn
         let pem = Array(try Data(contentsOf: URL(fileURLWithPath: standIn.clientCertificate("expired"))))
         let subject = try #require(CertificateSubject.parse(pem: pem))
         #expect(subject.commonName == "system:node:node-a")

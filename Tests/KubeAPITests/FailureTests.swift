@@ -8,7 +8,7 @@ import KubeAPI
 struct FailureTests {
     @Test("500 on a retryable call is retried, then surfaced with the Status message")
     func serverErrorRetried() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let error = await apiError { try await client.version() }
         #expect(error?.httpCode == 500)
@@ -18,7 +18,7 @@ struct FailureTests {
 
     @Test("500 twice, then success")
     func serverErrorRecovers() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500, "times": 2]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500, "times": 2]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let version = try await client.version()
         #expect(version.gitVersion == "v1.34.1+k3s1")
@@ -27,15 +27,28 @@ struct FailureTests {
 
     @Test("429 is retried")
     func tooManyRequests() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/nodes/node-a", "status": 429, "times": 1]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/nodes/node-a", "status": 429, "times": 1]]])
         let client = standIn.client(standIn.credentials(client: "node-a"), KubeClientOptions(maxAttempts: 2, retryBaseDelay: 0.05, retryMaxDelay: 1.5))
         #expect(try await client.node("node-a").metadata.name == "node-a")
         #expect(standIn.requests(path: "/api/v1/nodes/node-a").map { $0["status"] as? Int } == [429, 200])
     }
 
+    @Test("cancelled call stops retrying")
+    func cancelledRetries() async throws {
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500]]])
+        let options = KubeClientOptions(maxAttempts: 5, retryBaseDelay: 1, retryMaxDelay: 1)
+        let client = standIn.client(standIn.credentials(client: "node-a"), options)
+        let call = Task { await apiError { try await client.version() } }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        call.cancel()
+        let error = await call.value
+        #expect(error?.httpCode == 500)
+        #expect(standIn.requests(path: "/version").count == 1)
+    }
+
     @Test("500 on event creation is not retried")
     func eventNotRetried() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/namespaces/default/events", "status": 500]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/namespaces/default/events", "status": 500]]])
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let event = CoreEvent.aboutNode("node-a", uid: nil, type: "Warning", reason: "ProviderFailed", message: "x", component: "harbor-keyless", time: KubeTime.rfc3339(Date()))
         let error = await apiError { try await client.createEvent(namespace: "default", event: event) }
@@ -45,7 +58,7 @@ struct FailureTests {
 
     @Test("slow answer times out naming server and path")
     func slowAnswer() async throws {
-        let standIn = try APIStandIn(["faults": [["path": "/api/v1/nodes/node-a", "delay": 1.5]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/api/v1/nodes/node-a", "delay": 1.5]]])
         let options = KubeClientOptions(connectTimeout: 1, requestTimeout: 0.5, maxAttempts: 3, retryBaseDelay: 0.05)
         let client = standIn.client(standIn.credentials(client: "node-a"), options)
         let error = await apiError { try await client.node("node-a") }
@@ -60,7 +73,7 @@ struct FailureTests {
 
     @Test("stale resourceVersion on a Lease update is a conflict")
     func leaseConflict() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let client = standIn.client(standIn.credentials(client: "node-a"))
         let created = try await client.createLease(namespace: "kube-node-lease", lease: Lease(metadata: ObjectMeta(name: "node-a"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 40)))
         var first = created
@@ -87,9 +100,11 @@ struct FailureTests {
 
     @Test("closed port is a connection error naming the server")
     func unreachable() async throws {
-        // Bind a port, then close it, so nothing listens there.
-        let port = try closedLoopbackPort()
-        let standIn = try APIStandIn()
+        try await withClosedLoopbackPort { port in try await unreachable(port: port) }
+    }
+
+    private func unreachable(port: Int) async throws {
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.server = "https://127.0.0.1:\(port)"
         let client = KubeClient(credentials: credentials, options: APIStandIn.fastOptions)
@@ -97,11 +112,20 @@ struct FailureTests {
         #expect(error?.curlCode == 7)
         #expect(error?.description.contains("GET https://127.0.0.1:\(port)/version") == true)
         #expect(error?.description.contains("Check that the API server is running") == true)
+
+        // Nothing reached a server, so even a call that is never retried after a response
+        // (event creation) is tried again: three attempts take at least the two backoffs.
+        let event = CoreEvent.aboutNode("node-a", uid: nil, type: "Normal", reason: "R", message: "m", component: "harbor-keyless", time: KubeTime.rfc3339(Date()))
+        let options = KubeClientOptions(connectTimeout: 1, requestTimeout: 2, maxAttempts: 3, retryBaseDelay: 0.2, retryMaxDelay: 1)
+        let started = Date()
+        let eventError = await apiError { try await KubeClient(credentials: credentials, options: options).createEvent(namespace: "default", event: event) }
+        #expect(eventError?.curlCode == 7)
+        #expect(Date().timeIntervalSince(started) >= 0.45)
     }
 
     @Test("server certificate from another CA is rejected")
     func wrongCA() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.certificateAuthority = .file(standIn.unrelatedCAFile)
         let error = await apiError { try await standIn.client(credentials).version() }
@@ -111,7 +135,7 @@ struct FailureTests {
 
     @Test("system CA bundle is never trusted in place of the configured CA")
     func systemBundleIgnored() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         var credentials = standIn.credentials(client: "node-a")
         credentials.certificateAuthority = .file("/etc/ssl/certs/ca-certificates.crt")
         let error = await apiError { try await standIn.client(credentials).version() }
@@ -120,7 +144,7 @@ struct FailureTests {
 
     @Test("expired client certificate is rejected")
     func expiredClientCertificate() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let error = await apiError { try await standIn.client(standIn.credentials(client: "expired")).version() }
         // The stand-in aborts the TLS handshake, where kube-apiserver would return 401.
         #expect(error?.curlCode == 56)
@@ -130,7 +154,7 @@ struct FailureTests {
 
     @Test("tls-server-name is used for SNI and verification")
     func tlsServerName() async throws {
-        let standIn = try APIStandIn(["serverNames": ["kubernetes.default.svc.cluster.local"]])
+        let standIn = try await APIStandIn.start(["serverNames": ["kubernetes.default.svc.cluster.local"]])
         let withoutName = await apiError { try await standIn.client(standIn.credentials(client: "node-a")).version() }
         #expect(withoutName?.curlCode == 60)
         let named = standIn.client(standIn.credentials(client: "node-a", tlsServerName: "kubernetes.default.svc.cluster.local"))
@@ -139,7 +163,7 @@ struct FailureTests {
 
     @Test("response larger than the bound is rejected")
     func responseBound() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let client = standIn.client(standIn.credentials(client: "node-a"), KubeClientOptions(maxResponseBytes: 64))
         let error = await apiError { try await client.version() }
         #expect(error == .responseTooLarge(limitBytes: 64, request: RequestDescription(server: standIn.server, method: "GET", path: "/version")))
@@ -147,7 +171,7 @@ struct FailureTests {
 
     @Test("unknown token is unauthorized")
     func unknownToken() async throws {
-        let standIn = try APIStandIn()
+        let standIn = try await APIStandIn.start()
         let error = await apiError { try await standIn.client(standIn.credentials(token: "not-a-known-token")).version() }
         #expect(error == .unauthorized(message: "Unauthorized", request: RequestDescription(server: standIn.server, method: "GET", path: "/version")))
     }
@@ -155,7 +179,7 @@ struct FailureTests {
     @Test("token never appears in error text")
     func tokenNotInErrors() async throws {
         let token = "secret-token-must-not-leak-4242"
-        let standIn = try APIStandIn(["faults": [["path": "/version", "status": 500], ["path": "/api/v1/nodes/node-a", "delay": 2]]])
+        let standIn = try await APIStandIn.start(["faults": [["path": "/version", "status": 500], ["path": "/api/v1/nodes/node-a", "delay": 2]]])
         try APIStandIn.writeTokens([token: ["user": "system:serviceaccount:default:other", "groups": ["system:serviceaccounts"]]], to: standIn.tokenFile)
         let client = standIn.client(standIn.credentials(token: token), KubeClientOptions(requestTimeout: 0.5, maxAttempts: 2, retryBaseDelay: 0.01))
         let reviewSpec = SubjectAccessReviewSpec(user: "x", groups: [], nonResourceAttributes: .init(path: "/x", verb: "get"))
@@ -177,7 +201,7 @@ struct FailureTests {
 
     @Test("kubelet metrics need nodes/metrics")
     func kubeletMetrics() async throws {
-        let kubelet = try APIStandIn(["role": "kubelet"])
+        let kubelet = try await APIStandIn.start(["role": "kubelet"])
         let agent = kubelet.client(kubelet.credentials(token: APIStandIn.agentToken)).kubelet(host: "127.0.0.1", port: kubelet.port)
         let metrics = try await agent.rawGet("/metrics")
         #expect(metrics.status == 200)
@@ -188,7 +212,10 @@ struct FailureTests {
 }
 
 /// Returns a loopback port that nothing listens on, by binding it and closing it again.
-func closedLoopbackPort() throws -> Int {
+/// A loopback port with nothing listening on it, reserved until `body` returns: the socket
+/// stays bound without `listen`, so connections are refused and no other test's server can
+/// take the port meanwhile (a port closed before use was seen taken by a parallel test).
+func withClosedLoopbackPort<T>(_ body: (Int) async throws -> T) async throws -> T {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
@@ -202,5 +229,5 @@ func closedLoopbackPort() throws -> Int {
         }
     }
     guard bound else { throw StandInError(message: "cannot bind a loopback port: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return try await body(Int(UInt16(bigEndian: address.sin_port)))
 }

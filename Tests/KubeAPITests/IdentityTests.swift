@@ -7,9 +7,9 @@ import KubeAPI
 /// NodeRestriction and RBAC).
 @Suite("Identities against the API stand-in")
 struct IdentityTests {
-    static let standIn = Result { try APIStandIn() }
+    static let standIn = Task { try await APIStandIn.start() }
 
-    var standIn: APIStandIn { get throws { try Self.standIn.get() } }
+    var standIn: APIStandIn { get async throws { try await Self.standIn.value } }
 
     func condition(_ type: String) -> NodeCondition {
         NodeCondition(
@@ -26,7 +26,7 @@ struct IdentityTests {
 
     @Test("node reads its own Node and the version")
     func nodeReadsOwnNode() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let node = try await client.node("node-a")
         #expect(node.metadata.name == "node-a")
         #expect(node.status?.nodeInfo?.kubeletVersion == "v1.34.1+k3s1")
@@ -35,7 +35,7 @@ struct IdentityTests {
 
     @Test("node may not read another Node")
     func nodeReadsOtherNode() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let error = await apiError { try await client.node("node-b") }
         #expect(error?.forbiddenPermission?.verb == "get")
         #expect(error?.forbiddenPermission?.resource == "nodes")
@@ -44,7 +44,7 @@ struct IdentityTests {
 
     @Test("node patches its own status condition, merged on type")
     func nodePatchesOwnStatus() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let node = try await client.patchNodeStatusCondition(node: "node-a", condition: condition("HarborCredentialProviderReady"))
         #expect(node.condition("HarborCredentialProviderReady")?.reason == "ProviderReady")
         #expect(node.condition("Ready")?.status == "True")
@@ -52,7 +52,7 @@ struct IdentityTests {
 
     @Test("node may not patch another node's status")
     func nodePatchesOtherStatus() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let error = await apiError { try await client.patchNodeStatusCondition(node: "node-b", condition: condition("X")) }
         #expect(error?.forbiddenPermission?.verb == "patch")
         #expect(error?.forbiddenPermission?.resource == "nodes/status")
@@ -61,16 +61,20 @@ struct IdentityTests {
 
     @Test("node creates a core/v1 Event about itself")
     func nodeCreatesEvent() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let event = CoreEvent.aboutNode("node-a", uid: nil, type: "Normal", reason: "ProviderReady", message: "ready", component: "harbor-keyless", time: KubeTime.rfc3339(Date()))
         let created = try await client.createEvent(namespace: "default", event: event)
         #expect(created.metadata.name?.hasPrefix("node-a.") == true)
         #expect(created.involvedObject.kind == "Node")
+
+        // Node events belong in "default": the API rejects them in another namespace.
+        let misplaced = await apiError { try await client.createEvent(namespace: "kube-system", event: event) }
+        #expect(misplaced?.description.contains("involvedObject.namespace: Invalid value: \"\": not allowed for node") == true)
     }
 
     @Test("node reviews access for the node audience")
     func nodeSubjectAccessReview() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         func review(_ audience: String) async throws -> SubjectAccessReviewStatus {
             try await client.subjectAccessReview(SubjectAccessReviewSpec(
                 user: "system:node:node-a",
@@ -88,7 +92,7 @@ struct IdentityTests {
 
     @Test("node writes only its own Lease in kube-node-lease")
     func nodeLeases() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let own = Lease(metadata: ObjectMeta(name: "node-a"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 40))
         _ = try? await client.deleteLease(namespace: "kube-node-lease", name: "node-a")
         let created = try await client.createLease(namespace: "kube-node-lease", lease: own)
@@ -97,15 +101,20 @@ struct IdentityTests {
         let other = Lease(metadata: ObjectMeta(name: "harbor-keyless-restart"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 40))
         let elsewhere = await apiError { try await client.createLease(namespace: "harbor-keyless", lease: other) }
         #expect(elsewhere?.forbiddenPermission?.verb == "create")
-        #expect(elsewhere?.forbiddenPermission?.message == "leases.coordination.k8s.io \"harbor-keyless-restart\" is forbidden: can only access leases in the \"kube-node-lease\" system namespace")
+        #expect(elsewhere?.forbiddenPermission?.message == "leases.coordination.k8s.io is forbidden: User \"system:node:node-a\" cannot create resource \"leases\" in API group \"coordination.k8s.io\" in the namespace \"harbor-keyless\": can only access leases in the \"kube-node-lease\" system namespace")
 
+        // NodeRestriction checks the new object's name at admission.
         let notOwn = await apiError { try await client.createLease(namespace: "kube-node-lease", lease: other) }
-        #expect(notOwn?.forbiddenPermission?.message.contains("can only access node lease with the same name as the requesting node") == true)
+        #expect(notOwn?.forbiddenPermission?.message == "leases.coordination.k8s.io \"harbor-keyless-restart\" is forbidden: can only access node lease with the same name as the requesting node")
+
+        // The Node authorizer denies reading another node's Lease too.
+        let otherLease = await apiError { try await client.lease(namespace: "kube-node-lease", name: "node-b") }
+        #expect(otherLease?.forbiddenPermission?.message == "leases.coordination.k8s.io \"node-b\" is forbidden: User \"system:node:node-a\" cannot get resource \"leases\" in API group \"coordination.k8s.io\" in the namespace \"kube-node-lease\": can only access node lease with the same name as the requesting node")
     }
 
     @Test("node may not read /metrics or the JWKS")
     func nodeNonResourcePaths() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let metrics = await apiError { try await client.rawGet("/metrics") }
         #expect(metrics?.forbiddenPermission?.resource == "/metrics")
         #expect(metrics?.forbiddenPermission?.message == "forbidden: User \"system:node:node-a\" cannot get path \"/metrics\"")
@@ -115,7 +124,7 @@ struct IdentityTests {
 
     @Test("node may not mint tokens for service accounts")
     func nodeRequestToken() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "node-a"))
+        let client = try await standIn.client(try await standIn.credentials(client: "node-a"))
         let error = await apiError { try await client.requestToken(namespace: "default", serviceAccount: "app", audiences: ["harbor.example.com"], expirationSeconds: 600) }
         #expect(error?.forbiddenPermission?.resource == "serviceaccounts/token")
         #expect(error?.forbiddenPermission?.message.hasSuffix("no relationship found between node 'node-a' and this object") == true)
@@ -125,7 +134,7 @@ struct IdentityTests {
 
     @Test("service account uses its ClusterRole")
     func serviceAccountAllowed() async throws {
-        let client = try standIn.client(try standIn.credentials(token: APIStandIn.agentToken))
+        let client = try await standIn.client(try await standIn.credentials(token: APIStandIn.agentToken))
         #expect(try await client.node("node-b").metadata.name == "node-b")
         #expect(try await client.patchNodeStatusCondition(node: "node-b", condition: condition("HarborCredentialProviderReady")).metadata.name == "node-b")
         let metrics = try await client.rawGet("/metrics")
@@ -137,7 +146,7 @@ struct IdentityTests {
 
     @Test("service account holds Leases in its own namespace only")
     func serviceAccountLeases() async throws {
-        let client = try standIn.client(try standIn.credentials(token: APIStandIn.agentToken))
+        let client = try await standIn.client(try await standIn.credentials(token: APIStandIn.agentToken))
         let lease = Lease(metadata: ObjectMeta(name: "restart-sa"), spec: .init(holderIdentity: "node-a", leaseDurationSeconds: 60))
         let created = try await client.createLease(namespace: "harbor-keyless", lease: lease)
         #expect(created.spec.holderIdentity == "node-a")
@@ -147,7 +156,7 @@ struct IdentityTests {
 
     @Test("service account may not mint tokens")
     func serviceAccountRequestToken() async throws {
-        let client = try standIn.client(try standIn.credentials(token: APIStandIn.agentToken))
+        let client = try await standIn.client(try await standIn.credentials(token: APIStandIn.agentToken))
         let error = await apiError { try await client.requestToken(namespace: "default", serviceAccount: "app", audiences: ["harbor.example.com"], expirationSeconds: 600) }
         #expect(error?.forbiddenPermission?.verb == "create")
         #expect(error?.forbiddenPermission?.resource == "serviceaccounts/token")
@@ -155,7 +164,7 @@ struct IdentityTests {
 
     @Test("service account without RBAC may not read Nodes")
     func otherServiceAccount() async throws {
-        let client = try standIn.client(try standIn.credentials(token: APIStandIn.otherToken))
+        let client = try await standIn.client(try await standIn.credentials(token: APIStandIn.otherToken))
         let error = await apiError { try await client.node("node-a") }
         #expect(error?.forbiddenPermission?.message == "nodes \"node-a\" is forbidden: User \"system:serviceaccount:default:other\" cannot get resource \"nodes\" in API group \"\" at the cluster scope")
     }
@@ -164,7 +173,7 @@ struct IdentityTests {
 
     @Test("admin mints a token that TokenReview authenticates for its audience")
     func adminTokenRoundTrip() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "admin"))
+        let client = try await standIn.client(try await standIn.credentials(client: "admin"))
         let minted = try await client.requestToken(namespace: "apps", serviceAccount: "app", audiences: ["harbor.example.com"], expirationSeconds: 600)
         #expect(!String(describing: minted).contains(minted.token.secret))
 
@@ -180,15 +189,16 @@ struct IdentityTests {
 
     @Test("admin reads any Node and /metrics")
     func adminReadsEverything() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "admin"))
+        let client = try await standIn.client(try await standIn.credentials(client: "admin"))
         #expect(try await client.node("node-b").metadata.name == "node-b")
         #expect(try await client.rawGet("/metrics").status == 200)
     }
 
     @Test("a missing Node is notFound with the Status message")
     func missingNode() async throws {
-        let client = try standIn.client(try standIn.credentials(client: "admin"))
+        let client = try await standIn.client(try await standIn.credentials(client: "admin"))
+        let server = try await standIn.server
         let error = await apiError { try await client.node("node-z") }
-        #expect(error == .notFound(message: "nodes \"node-z\" not found", request: RequestDescription(server: try standIn.server, method: "GET", path: "/api/v1/nodes/node-z")))
+        #expect(error == .notFound(message: "nodes \"node-z\" not found", request: RequestDescription(server: server, method: "GET", path: "/api/v1/nodes/node-z")))
     }
 }

@@ -51,7 +51,7 @@ struct ModelTests {
 
     @Test("stand-in Status bodies have the real field set and order")
     func standInStatusShape() async throws {
-        let standIn = try APIStandIn(["version": try JSONSerialization.jsonObject(with: Data(try fixture("api/k3s-version-v1.31.12.json").utf8))])
+        let standIn = try await APIStandIn.start(["version": try JSONSerialization.jsonObject(with: Data(try fixture("api/k3s-version-v1.31.12.json").utf8))])
         let client = standIn.client(standIn.credentials(token: APIStandIn.otherToken))
 
         // The configured /version body comes back as set.

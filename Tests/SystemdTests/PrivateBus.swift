@@ -1,4 +1,5 @@
 import Foundation
+import NodeTestSupport
 
 /// A private `dbus-daemon` on a socket in a temporary directory and, when a scenario is given,
 /// the systemd manager stand-in (systemd_manager_standin.py, a Python service that is NOT
@@ -27,8 +28,9 @@ final class PrivateBus {
             try Data(Self.configuration(listen: address).utf8).write(to: config)
             arguments.append("--config-file=\(config.path)")
         }
-        daemon = try ChildProcess("/usr/bin/dbus-daemon", arguments)
-        try waitFor("dbus-daemon socket \(socket)") { FileManager.default.fileExists(atPath: socket) }
+        daemon = try ChildProcess(bounded: "/usr/bin/dbus-daemon", arguments)
+        // The socket file appears at bind(2), a moment before the daemon listens on it.
+        try waitFor("dbus-daemon listening on \(socket)") { Self.acceptsConnections(socket) }
     }
 
     /// Starts the systemd manager stand-in with `scenario` (see the script's docstring).
@@ -37,7 +39,7 @@ final class PrivateBus {
         try Data(scenario.utf8).write(to: scenarioFile)
         let ready = directory.appendingPathComponent("ready").path
 
-        standIn = try ChildProcess("/usr/bin/python3", [
+        standIn = try ChildProcess(bounded: "/usr/bin/python3", [
             Self.standInScript, "--address", address, "--scenario", scenarioFile.path,
             "--log", callLog.path, "--ready", ready,
         ])
@@ -60,7 +62,7 @@ final class PrivateBus {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// A bus for one user with no service directories, so an unowned name is ServiceUnknown.
+    /// Builds a bus configuration with no service directories, so an unowned name is ServiceUnknown.
     private static func configuration(listen address: String) -> String {
         """
         <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -85,6 +87,24 @@ final class PrivateBus {
             .appendingPathComponent("systemd_manager_standin.py").path
     }
 
+    private static func acceptsConnections(_ path: String) -> Bool {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: path.utf8.prefix(buffer.count - 1))
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+
     private func waitFor(_ what: String, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(15)
         while !condition() {
@@ -94,7 +114,4 @@ final class PrivateBus {
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
+

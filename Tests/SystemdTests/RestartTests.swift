@@ -1,4 +1,5 @@
 import Foundation
+import NodeTestSupport
 import Testing
 @testable import Systemd
 
@@ -61,12 +62,10 @@ struct RestartTests {
         try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "before-reply"}}}"#)
         let manager = try SystemdManager.connect(address: bus.address)
 
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = try await manager.restart("k3s.service", timeout: .seconds(5))
+        // Nothing sends JobRemoved again, so a missed signal ends in .timedOut.
+        let result = try await manager.restart("k3s.service", timeout: .seconds(10))
 
         #expect(result == .done)
-        #expect(start.duration(to: clock.now) < .seconds(2))
     }
 
     @Test("restart ignores JobRemoved of other jobs")
@@ -94,21 +93,26 @@ struct RestartTests {
         let elapsed = start.duration(to: clock.now)
 
         #expect(elapsed >= .milliseconds(400))
-        #expect(elapsed < .seconds(3))
+        // Generous: parallel tests on two loaded cores delay the wake-up by seconds.
+        #expect(elapsed < .seconds(15))
     }
 
     @Test("other calls run while a restart waits")
     func callsDuringRestart() async throws {
         let bus = try PrivateBus()
-        try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "done", "delay_ms": 1500}}}"#)
+        try bus.startStandIn(#"{"units": {"k3s.service": {"restart": "done", "delay_ms": 4000}}}"#)
         let manager = try SystemdManager.connect(address: bus.address)
 
-        let restart = Task { try await manager.restart("k3s.service", timeout: .seconds(10)) }
-        try await Task.sleep(for: .milliseconds(300))
-        let during = try manager.unitState("k3s.service")
+        let restart = Task { try await manager.restart("k3s.service", timeout: .seconds(20)) }
+        // Poll until the job is seen running; on loaded cores the restart task may start late.
+        var during: String?
+        for _ in 0..<35 where during != "activating" {
+            try await Task.sleep(for: .milliseconds(100))
+            during = try manager.unitState("k3s.service")?.activeState
+        }
         let result = try await restart.value
 
-        #expect(during?.activeState == "activating")
+        #expect(during == "activating")
         #expect(result == .done)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NodeTestSupport
 import Testing
 @testable import Systemd
 

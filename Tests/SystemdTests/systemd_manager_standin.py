@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A stand-in for systemd's manager on a private D-Bus bus, for SystemdTests.
 
-It is NOT systemd: it owns the name org.freedesktop.systemd1 and answers the few calls
+It is NOT systemd. It owns the name org.freedesktop.systemd1 and handles the few calls
 harbor-keyless makes (GetUnit, LoadUnit, RestartUnit, Subscribe, ListUnitFilesByPatterns, and
 org.freedesktop.DBus.Properties on unit objects) with the signatures, object paths, error names
 and JobRemoved signal that org.freedesktop.systemd1(5) documents for systemd 252. What happens

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """A stand-in for kube-apiserver (and, with role "kubelet", for the kubelet's HTTPS port).
 
-No kube-apiserver or k3s binary can run on the test machines, so this server responds to the
-few calls harbor-keyless makes with the JSON shapes of the real API (metav1.Status error
-bodies, /version, Node, Lease, SubjectAccessReview, TokenReview, TokenRequest), and
-authorizes each request the way a k3s API server does with `--authorization-mode=Node,RBAC`
+No kube-apiserver or k3s binary can run on the test machines. This server responds to the few
+calls harbor-keyless makes with the JSON shapes of the real API (metav1.Status error bodies,
+/version, Node, Lease, SubjectAccessReview, TokenReview, TokenRequest). It authorizes each
+request the way a k3s API server does with `--authorization-mode=Node,RBAC`
 and the NodeRestriction admission plugin:
 
 - group system:masters may do everything;
 - a node (user system:node:NAME, group system:nodes) may get only its own Node, patch only
-  its own nodes/status, create SubjectAccessReviews, TokenReviews and core/v1 Events, read
-  Leases, and write only its own Lease in kube-node-lease (kubernetes
-  plugin/pkg/auth/authorizer/node and plugin/pkg/admission/noderestriction);
+  its own nodes/status, create SubjectAccessReviews, TokenReviews and core/v1 Events, and
+  use only its own Lease in kube-node-lease (kubernetes plugin/pkg/auth/authorizer/node and
+  plugin/pkg/admission/noderestriction), plus what RBAC bindings grant system:nodes;
 - everyone else gets what the configured RBAC bindings allow, plus the discovery paths that
   the bootstrap ClusterRoles system:public-info-viewer and system:discovery open to all, and
   the OIDC discovery paths that system:service-account-issuer-discovery opens to service
@@ -25,10 +25,11 @@ without verifying it. Only the fields harbor-keyless sends are modelled.
 Usage: standin.py --config CONFIG.json --dir DIR
 It makes its own CA, serving certificate and client certificates with `openssl` in DIR,
 binds 127.0.0.1 on a free port and prints one JSON line: {"port": N, "dir": DIR}. It exits
-when its standard input closes.
+on SIGTERM, when its standard input closes, or when its parent process exits.
 
 CONFIG keys (all optional):
-  role            "apiserver" (default) or "kubelet"
+  role            "apiserver" (default), "kubelet", or "registry" (a Harbor-like registry's
+                  /v2/ and /service/token endpoints)
   serverNames     SANs of the serving certificate (DNS names or IP addresses)
   clients         [{"name", "user", "groups", "expired"}]: client certificates to issue,
                   written to DIR/clients/NAME.crt and NAME.key (CN=user, O=each group)
@@ -47,8 +48,15 @@ CONFIG keys (all optional):
   metrics         text for GET /metrics
   jwks            body of /openid/v1/jwks; issuer for /.well-known/openid-configuration
   issuer
-  requestLog      path of a JSON-lines log: identity, method, path, status, bytes (of the
-                  response), requestBytes (of the request body)
+  requestLog      path of a JSON-lines log: identity, method, path, status, bytes (response
+                  body), requestBytes, durationMs
+  caDir           directory holding ca.crt and ca.key of another stand-in to sign with
+                  (a kubelet stand-in trusted like the API server)
+  mintJWT         {"kid", "issuer"}: mint JWT-shaped tokens (unsigned, fake signature) with
+                  this kid header and iss claim, in place of opaque ones
+  registry        for role "registry": {"accept": bool (accept any Basic credential with
+                  username "username", default "jwt"), "challenge": false to omit
+                  Www-Authenticate, "status": status for GET /v2/ without credentials}
 """
 
 import argparse
@@ -61,6 +69,8 @@ import json
 import os
 import re
 import secrets
+import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -146,7 +156,7 @@ def openssl_date(moment):
 class CertificateAuthority:
     """A CA made with `openssl`, issuing serving and client certificates into a directory."""
 
-    def __init__(self, directory, name, sans):
+    def __init__(self, directory, name, sans, reuse=None):
         self.dir = directory
         os.makedirs(os.path.join(directory, "issued"), exist_ok=True)
         open(os.path.join(directory, "index.txt"), "w").close()
@@ -164,6 +174,12 @@ class CertificateAuthority:
             f.write(OPENSSL_CONFIG.replace("{dir}", directory).replace("{sans}", ",".join(san_list) or "DNS:localhost"))
         self.cert = os.path.join(directory, "ca.crt")
         self.key = os.path.join(directory, "ca.key")
+        if reuse:
+            # Sign with another stand-in's CA, as k3s signs kubelet serving certificates with
+            # its server CA.
+            shutil.copyfile(os.path.join(reuse, "ca.crt"), self.cert)
+            shutil.copyfile(os.path.join(reuse, "ca.key"), self.key)
+            return
         openssl("req", "-x509", "-config", self.config, "-extensions", "ca_ext", "-newkey", "ec",
                 "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.key,
                 "-out", self.cert, "-days", "3650", "-subj", "/CN=" + name)
@@ -314,52 +330,74 @@ class Authorizer:
         self.bindings = bindings
 
     def authorize(self, identity, attrs):
-        """Return (allowed, reason, admission_message): reason as a SubjectAccessReview shows
-        it; admission_message set when NodeRestriction rejects an authorized request."""
+        """Return (allowed, reason, admission_message). The reason is what a
+        SubjectAccessReview shows, and what a 403 message ends with. admission_message is
+        set when NodeRestriction rejects a request that authorization allowed."""
         if "system:masters" in identity.groups:
             return True, "", None
+        node_reason = ""
         node = identity.node_name()
         if node is not None:
-            decision = self.node_decision(node, attrs)
-            if decision is not None:
-                return decision
-        return self.rbac(identity, attrs)
+            allowed, detail = self.node_decision(node, attrs)
+            if allowed:
+                return True, "", detail
+            node_reason = detail
+        allowed, reason, _ = self.rbac(identity, attrs)
+        if allowed:
+            return True, reason, None
+        return False, node_reason, None
 
     def node_decision(self, node, attrs):
+        """The Node authorizer for the resources harbor-keyless uses (kubernetes
+        plugin/pkg/auth/authorizer/node/node_authorizer.go): (True, admission_message) to
+        allow, or (False, reason) for no opinion, after which RBAC decides. Resources it does
+        not subdivide are checked against the bootstrap NodeRules."""
         if attrs.get("path") is not None:
-            return None
+            return False, ""
         resource, group, verb, name = attrs["resource"], attrs["group"], attrs["verb"], attrs.get("name")
         sub = attrs.get("subresource") or ""
-        if group == "" and resource == "nodes" and sub == "":
-            if verb == "get":
+
+        if group == "" and resource == "nodes":
+            if sub == "" and verb in ("get", "list", "watch"):
                 if name == node:
-                    return True, "", None
-                return False, "node '%s' cannot read '%s', only its own Node object" % (node, name), None
-            if verb in ("list", "watch"):
-                return False, "node '%s' cannot read all nodes, only its own Node object" % node, None
-            return None
-        if group == "" and resource == "nodes" and sub == "status" and verb in ("patch", "update"):
-            if name != node:
-                return True, "", 'node "%s" is not allowed to modify node "%s"' % (node, name)
-            return True, "", None
-        if group == "authorization.k8s.io" and resource == "subjectaccessreviews" and verb == "create":
-            return True, "", None
-        if group == "authentication.k8s.io" and resource == "tokenreviews" and verb == "create":
-            return True, "", None
-        if group == "" and resource == "events" and verb in ("create", "update", "patch"):
-            return True, "", None
+                    return True, None
+                if not name:
+                    return False, "node '%s' cannot read all nodes, only its own Node object" % node
+                return False, "node '%s' cannot read '%s', only its own Node object" % (node, name)
+            if sub == "" and verb in ("create", "update", "patch"):
+                return True, None if name in (None, node) else 'node "%s" is not allowed to modify node "%s"' % (node, name)
+            if sub == "status" and verb in ("update", "patch"):
+                return True, None if name == node else 'node "%s" is not allowed to modify node "%s"' % (node, name)
+            return False, ""
+
         if group == "coordination.k8s.io" and resource == "leases":
-            if verb in ("get", "list", "watch"):
-                return True, "", None
-            if verb in ("create", "update", "patch", "delete"):
-                if attrs.get("namespace") != NODE_LEASE_NAMESPACE:
-                    return True, "", 'can only access leases in the "%s" system namespace' % NODE_LEASE_NAMESPACE
-                if name is not None and name != node:
-                    return True, "", "can only access node lease with the same name as the requesting node"
-                return True, "", None
-        if group == "" and resource == "serviceaccounts" and sub == "token":
-            return False, "no relationship found between node '%s' and this object" % node, None
-        return None
+            if verb not in ("get", "create", "update", "patch", "delete"):
+                return False, "can only get, create, update, patch, or delete a node lease"
+            if attrs.get("namespace") != NODE_LEASE_NAMESPACE:
+                return False, 'can only access leases in the "%s" system namespace' % NODE_LEASE_NAMESPACE
+            if verb != "create" and name != node:
+                return False, "can only access node lease with the same name as the requesting node"
+            # NodeRestriction checks the name on create, from the new object.
+            if verb == "create" and name is not None and name != node:
+                return True, "can only access node lease with the same name as the requesting node"
+            return True, None
+
+        if group == "" and resource == "serviceaccounts":
+            if verb != "create" or sub != "token" or not name:
+                return False, "can only create tokens for individual service accounts"
+            # The stand-in tracks no pods, so no service account is related to a node.
+            return False, "no relationship found between node '%s' and this object" % node
+
+        node_rules = [
+            ("authentication.k8s.io", "tokenreviews", ("create",)),
+            ("authorization.k8s.io", "subjectaccessreviews", ("create",)),
+            ("authorization.k8s.io", "localsubjectaccessreviews", ("create",)),
+            ("", "events", ("create", "update", "patch")),
+        ]
+        for rule_group, rule_resource, verbs in node_rules:
+            if group == rule_group and resource == rule_resource and sub == "" and verb in verbs:
+                return True, None
+        return False, ""
 
     def rbac(self, identity, attrs):
         path = attrs.get("path")
@@ -512,6 +550,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
 
+    def setup(self):
+        # Go's net/http (kube-apiserver) disables Nagle's algorithm. Without this the separate
+        # header and body writes wait for the client's delayed ACK (about 40 ms per request).
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+
     def handle(self):
         try:
             super().handle()
@@ -545,6 +589,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = body.encode()
         else:
             data = body
+        # Log before sending, so a client that has the response also finds its log entry.
+        self.state.log({"identity": identity.user if identity else None, "method": self.command,
+                        "path": self.path, "status": code, "bytes": len(data),
+                        "requestBytes": getattr(self, "request_bytes", 0),
+                        "durationMs": round((time.monotonic() - getattr(self, "started", time.monotonic())) * 1000, 1)})
         try:
             self.send_response(code)
             self.send_header("Content-Type", content_type)
@@ -556,9 +605,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (ConnectionError, OSError):
             pass
-        self.state.log({"identity": identity.user if identity else None, "method": self.command,
-                        "path": self.path, "status": code, "bytes": len(data),
-                        "requestBytes": getattr(self, "request_bytes", 0)})
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -589,10 +635,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return Identity("system:anonymous", ["system:unauthenticated"]), None
 
     def dispatch(self, method):
+        self.started = time.monotonic()
         path = self.path.split("?", 1)[0]
         identity, failure = self.authenticate()
         body = self.read_body()
-        self.request_bytes = len(body) if body else 0
+        self.request_bytes = len(body)
         if failure is not None:
             return self.send(401, failure, None)
 
@@ -612,6 +659,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         if self.state.role == "kubelet":
             return self.kubelet(method, path, identity)
+        if self.state.role == "registry":
+            return self.registry(method, path)
 
         attrs = request_attributes(method, path)
         if attrs is None:
@@ -666,6 +715,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8")
         return self.send(404, "404 page not found\n", identity, "text/plain; charset=utf-8")
 
+    def registry(self, method, path):
+        # A Harbor-like registry: /v2/ challenges with Bearer and a token realm; the realm
+        # accepts or rejects the Basic credential as configured. Credentials are never logged.
+        settings = self.state.config.get("registry", {})
+        realm = "https://127.0.0.1:%d/service/token" % self.server.server_address[1]
+        challenge = {"Www-Authenticate": 'Bearer realm="%s",service="harbor-registry"' % realm}
+        if settings.get("challenge") is False:
+            challenge = {}
+        unauthorized = {"errors": [{"code": "UNAUTHORIZED", "message": "unauthorized: authentication required"}]}
+        if path in ("/v2/", "/v2") and method == "GET":
+            status = settings.get("status", 401)
+            if status != 401:
+                return self.send(status, {"errors": [{"code": "UNKNOWN", "message": "status set by the registry stand-in"}]}, None)
+            return self.send(401, unauthorized, None, headers=challenge)
+        if path == "/service/token" and method == "GET":
+            header = self.headers.get("Authorization", "")
+            if not header.startswith("Basic "):
+                return self.send(401, unauthorized, None)
+            try:
+                username, _, password = base64.b64decode(header[len("Basic "):]).decode().partition(":")
+            except ValueError:
+                return self.send(400, {"errors": [{"code": "UNKNOWN", "message": "invalid basic credential"}]}, None)
+            if settings.get("accept") and username == settings.get("username", "jwt") and password:
+                return self.send(200, {"token": "registry-" + secrets.token_hex(8), "expires_in": 1800,
+                                       "issued_at": now_rfc3339()}, None)
+            return self.send(401, {"errors": [{"code": "UNAUTHORIZED", "message": "no robots matched your token"}]}, None)
+        return self.send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, None)
+
     # -- resources
 
     def handle_nodes(self, method, attrs, payload, identity):
@@ -702,8 +779,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                       {"kind": "Event", "causes": [{"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}]}), identity)
                 if meta.get("namespace", namespace) != namespace:
                     return self.send(400, status_body(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"), identity)
-                if not event.get("involvedObject"):
-                    return self.send(422, status_body(422, "Invalid", 'Event "%s" is invalid: involvedObject.namespace: Invalid value: "": does not match event.namespace' % meta["name"], {"name": meta["name"], "kind": "Event"}), identity)
+                # Events about a Node or PersistentVolume must be in "" or "default"; any other
+                # event must be in its object's namespace (kubernetes ValidateEvent,
+                # pkg/api/validation/events.go).
+                involved = event.get("involvedObject") or {}
+                involved_namespace = involved.get("namespace") or ""
+                if involved.get("kind") in ("Node", "PersistentVolume"):
+                    problem = "not allowed for node" if namespace not in ("", "default") else None
+                else:
+                    problem = "does not match involvedObject" if namespace != involved_namespace else None
+                if problem:
+                    return self.send(422, status_body(422, "Invalid", 'Event %s is invalid: involvedObject.namespace: Invalid value: %s: %s'
+                                                      % (json.dumps(meta["name"]), json.dumps(involved_namespace), problem),
+                                                      {"name": meta["name"], "kind": "Event", "causes": [{"reason": "FieldValueInvalid", "message": "Invalid value: %s: %s" % (json.dumps(involved_namespace), problem), "field": "involvedObject.namespace"}]}), identity)
                 if (namespace, meta["name"]) in self.state.events:
                     return self.send(409, already_exists_status("events", "", meta["name"]), identity)
                 meta.update({"namespace": namespace, "uid": str(uuid.uuid4()),
@@ -728,9 +816,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if seconds < 600:
             return self.send(422, status_body(422, "Invalid", 'TokenRequest.authentication.k8s.io "%s" is invalid: spec.expirationSeconds: Invalid value: %d: may not specify a duration less than 10 minutes' % (attrs["name"], seconds),
                                               {"name": attrs["name"], "group": "authentication.k8s.io", "kind": "TokenRequest"}), identity)
-        token = "standin." + secrets.token_urlsafe(32)
         namespace = attrs["namespace"]
         user = "system:serviceaccount:%s:%s" % (namespace, attrs["name"])
+        token = "standin." + secrets.token_urlsafe(32)
+        shape = self.state.config.get("mintJWT")
+        if shape:
+            def b64(obj):
+                return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+            claims = {"aud": audiences, "iss": shape.get("issuer", "https://kubernetes.default.svc.cluster.local"),
+                      "sub": user, "exp": int(time.time()) + seconds}
+            token = b64({"alg": "RS256", "kid": shape.get("kid", "")}) + "." + b64(claims) + "." + secrets.token_urlsafe(32)
         with self.state.lock:
             self.state.minted_tokens[token] = {"user": user, "groups": ["system:serviceaccounts", "system:serviceaccounts:" + namespace],
                                                "audiences": audiences}
@@ -809,8 +904,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "PUT":
                 lease = copy.deepcopy(payload or {})
                 meta = lease.setdefault("metadata", {})
-                wanted = meta.get("resourceVersion")
-                if wanted and wanted != current["metadata"]["resourceVersion"]:
+                expected_version = meta.get("resourceVersion")
+                if expected_version and expected_version != current["metadata"]["resourceVersion"]:
                     return self.send(409, conflict_status("leases", group, name), identity)
                 meta.update({"namespace": namespace, "uid": current["metadata"]["uid"],
                              "creationTimestamp": current["metadata"]["creationTimestamp"],
@@ -819,11 +914,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.state.leases[(namespace, name)] = lease
                 return self.send(200, copy.deepcopy(lease), identity)
             if method == "DELETE":
-                wanted = ((payload or {}).get("preconditions") or {}).get("resourceVersion")
-                if wanted and wanted != current["metadata"]["resourceVersion"]:
+                expected_version = ((payload or {}).get("preconditions") or {}).get("resourceVersion")
+                if expected_version and expected_version != current["metadata"]["resourceVersion"]:
                     return self.send(409, status_body(409, "Conflict",
                                                       'Operation cannot be fulfilled on leases.coordination.k8s.io "%s": Precondition failed: ResourceVersion in precondition: %s, ResourceVersion in object meta: %s'
-                                                      % (name, wanted, current["metadata"]["resourceVersion"]),
+                                                      % (name, expected_version, current["metadata"]["resourceVersion"]),
                                                       {"name": name, "group": group, "kind": "leases"}), identity)
                 del self.state.leases[(namespace, name)]
                 return self.send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
@@ -871,7 +966,7 @@ def main():
     # 1. Certificates: this server's CA and serving certificate, the client certificates,
     #    and an unrelated CA for tests that must fail verification.
     sans = config.get("serverNames", ["localhost", "127.0.0.1"])
-    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans)
+    authority = CertificateAuthority(os.path.join(directory, "ca"), "apistandin-ca", sans, reuse=config.get("caDir"))
     server_cert, server_key = authority.issue(os.path.join(directory, "server"), "/CN=kube-apiserver", "server_ext")
     for client in config.get("clients", []):
         authority.issue(os.path.join(directory, "clients", client["name"]), subject(client["user"], client.get("groups", [])),
@@ -888,12 +983,22 @@ def main():
     server = Server(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
-    # 3. Exit when standard input closes, so a test process that dies leaves no server behind.
+    # 3. Exit when standard input closes or the parent process goes away, so a test process
+    #    that dies leaves no server behind. Both checks are needed: a child that the parent
+    #    spawns later can inherit the pipe's write end and keep standard input open.
+    parent = os.getppid()
+
     def exit_on_eof():
         sys.stdin.read()
         os._exit(0)
 
+    def exit_with_parent():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
     threading.Thread(target=exit_on_eof, daemon=True).start()
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     print(json.dumps({"port": server.server_address[1], "dir": directory}), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

@@ -23,7 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache_dir=${HARBOR_KEYLESS_NODE_CACHE:-/var/cache/harbor-keyless-node}
 state_dir=${HARBOR_KEYLESS_NODE_STATE:-/tmp/harbor-keyless-nodes}
 suite=bookworm
-packages=systemd,systemd-sysv,dbus,python3,python3-yaml
+# The C libraries harbor-keyless links dynamically, so the agent runs inside the node too.
+packages=systemd,systemd-sysv,dbus,python3,python3-yaml,libcurl4,libyaml-0-2,libmicrohttpd12,libssl3
 # Bump when the way the root is built changes, so old cached roots are not reused.
 root_format=1
 
@@ -108,8 +109,7 @@ cmd_build_root() {
         die "debootstrap failed (full log: $tmp.log); check that $mirror is reachable or set HARBOR_KEYLESS_NODE_MIRROR"
     fi
 
-    # The node gets a fresh machine id at start; an empty file keeps systemd from treating
-    # the first boot as a reason to run presets.
+    # The cached root carries no machine id: `start` writes a fresh one for each node.
     : >"$tmp/etc/machine-id"
     rm -f "$tmp/var/lib/dbus/machine-id"
     apt_clean "$tmp"
@@ -197,6 +197,7 @@ cmd_start() {
     rm -f "$dir/root/etc/machine-id"
     systemd-machine-id-setup --root="$dir/root" >/dev/null 2>&1
     mkdir -p "$dir/root/var/log/journal"
+    echo "$name" >"$dir/root/etc/hostname"
     install_standin "$dir/root"
     local unit
     for unit in "${enable[@]}"; do
@@ -204,12 +205,12 @@ cmd_start() {
     done
 
     # 3. Boot. setsid keeps the node out of the caller's process group, so a terminal's ^C
-    # does not reach it; stop sends SIGTERM, which nspawn turns into a clean shutdown.
+    # does not reach it. `stop` sends SIGTERM, which nspawn turns into a clean shutdown.
     setsid systemd-nspawn -D "$dir/root" -b --console=pipe --bind="$dir/bus:/run/dbus" \
         --register=no --keep-unit -M "$name" </dev/null >"$dir/console.log" 2>&1 &
     echo $! >"$dir/nspawn.pid"
 
-    # 4. Wait for the node's systemd to answer on its bus and finish booting.
+    # 4. Wait until the node's systemd replies on its bus and has finished booting.
     local state="" deadline=$(( $(now_ms) + 60000 ))
     while (( $(now_ms) < deadline )); do
         if ! kill -0 "$(cat "$dir/nspawn.pid")" 2>/dev/null; then
@@ -239,7 +240,7 @@ cmd_exec() {
     dir=$(node_dir "$name")
     leader=$(leader_pid "$dir") || die "node '$name' is not running"
     # The container has no user namespace of its own, so only these five are entered.
-    exec nsenter --target "$leader" --mount --uts --ipc --net --pid --root --wd=/ \
+    exec nsenter --target "$leader" --mount --uts --ipc --net --pid --root --wd \
         env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb "$@"
 }
 

@@ -1,3 +1,5 @@
+internal import CredentialProvider
+
 /// Everything `install`, `uninstall`, `render` and `run` act on, after flags, environment and
 /// the configuration file were layered and validated.
 public struct AgentConfiguration: Sendable, Equatable {
@@ -88,6 +90,23 @@ public struct AgentConfiguration: Sendable, Equatable {
             try InputValidation.username(registry.username, field: "\(field).username")
             if let key = registry.serviceAccountAnnotationKey {
                 try InputValidation.annotationKey(key, field: "\(field).serviceAccountAnnotationKey")
+            }
+            if InputValidation.apiServerAudiences.contains(registry.audience) {
+                throw ConfigurationError(
+                    "\(field).audience \(registry.audience) is one of the API server's own audiences",
+                    fix: "use an audience of the registry's own, such as its host: a token minted for the registry would otherwise also be accepted by the cluster API"
+                )
+            }
+            // Compare hosts only: a pattern may narrow the registry to a path such as a project.
+            let coversHost = registry.matchImages.contains { pattern in
+                let host = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
+                return MatchImages.matches(pattern: host, image: registry.host + "/image")
+            }
+            if !coversHost {
+                throw ConfigurationError(
+                    "\(field).matchImages \(registry.matchImages.joined(separator: ", ")) match no image on \(registry.host)",
+                    fix: "include the host with its port, for example \(registry.host), or a path under it"
+                )
             }
             if !hosts.insert(registry.host).inserted {
                 throw ConfigurationError(

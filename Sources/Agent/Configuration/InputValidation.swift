@@ -1,20 +1,28 @@
+internal import K3sConfig
 /// Syntax checks for every value that ends up in a host file, a command line or an HTTP
 /// request. Values reach YAML files that the kubelet and k3s parse at start-up, so anything
-/// outside a narrow alphabet is rejected rather than quoted: a stray newline or `#` in a host
+/// outside a narrow alphabet is rejected rather than quoted. A stray newline or `#` in a host
 /// name must not become a second YAML key in the node's configuration.
 enum InputValidation {
+    /// Audiences the API server accepts by default on k3s (`--api-audiences`, set from the
+    /// service account issuer) and on upstream Kubernetes. A registry token with one of them
+    /// would also authenticate to the cluster.
+    static let apiServerAudiences: Set<String> = [
+        "k3s", "https://kubernetes.default.svc.cluster.local", "https://kubernetes.default.svc", "kubernetes.default.svc",
+    ]
+
     /// `host[:port]` where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
     static func registryHost(_ value: String, field: String) throws(ConfigurationError) {
         try hostWithOptionalPort(value, field: field, what: "registry host")
     }
 
-    /// The token audience. Harbor matches it exactly against its identity provider's claim
+    /// Checks the token audience. Harbor matches it exactly against its identity provider's claim
     /// rule, so it is held to the registry host's syntax: no scheme, no path, no spaces.
     static func audience(_ value: String, field: String) throws(ConfigurationError) {
         try hostWithOptionalPort(value, field: field, what: "audience")
     }
 
-    /// A kubelet `matchImages` pattern: `host[:port][/path]` where host labels may use `*`
+    /// Checks a kubelet `matchImages` pattern: `host[:port][/path]` where host labels may use `*`
     /// globs. The kubelet's own parse (also run on the rendered config) decides the rest.
     static func matchImage(_ value: String, field: String) throws(ConfigurationError) {
         try rejectUnsafeCharacters(value, field: field, allowed: { $0.isASCIIAlphanumeric || "-._:/*[]".contains($0) })
@@ -33,7 +41,7 @@ enum InputValidation {
         try rejectUnsafeCharacters(value, field: field, allowed: { $0.isASCIIAlphanumeric || "-._".contains($0) })
     }
 
-    /// A Kubernetes qualified name: optional DNS-subdomain prefix and `/`, then a name of up
+    /// Checks a Kubernetes qualified name: optional DNS-subdomain prefix and `/`, then a name of up
     /// to 63 characters (k8s.io/apimachinery validation.IsQualifiedName).
     static func annotationKey(_ value: String, field: String) throws(ConfigurationError) {
         let fix = "use a key such as harbor.example.com/pull (DNS prefix, '/', then letters, digits, '-', '_', '.')"
@@ -55,7 +63,7 @@ enum InputValidation {
         }
     }
 
-    /// The provider name is also a file name in the kubelet's bin dir.
+    /// Checks the provider name, which is also a file name in the kubelet's bin dir.
     static func providerName(_ value: String, field: String) throws(ConfigurationError) {
         let valid =
             !value.isEmpty && value.utf8.count <= 200 && value != "." && value != ".."
@@ -68,7 +76,7 @@ enum InputValidation {
         }
     }
 
-    /// A Go `time.ParseDuration` string without a sign: `1h`, `90m`, `1h30m`, `0s`.
+    /// Checks a Go `time.ParseDuration` string without a sign: `1h`, `90m`, `1h30m`, `0s`.
     static func goDuration(_ value: String, field: String) throws(ConfigurationError) {
         if parseGoDuration(value) == nil {
             throw ConfigurationError(
@@ -207,25 +215,11 @@ extension Character {
     var isASCIIAlphanumeric: Bool { isASCII && (isLetter || isNumber) }
 }
 
-/// Parses a Go `time.ParseDuration` string (units ns, us, µs, ms, s, m, h; decimals allowed;
-/// no sign) into seconds. Returns nil for anything Go would reject, and for negative values.
+/// Parses a Go `time.ParseDuration` string into seconds with the kubelet's own parser (see
+/// K3sConfig's GoDuration). Returns nil for anything Go would reject, and for negative values.
 func parseGoDuration(_ text: String) -> Double? {
-    if text == "0" { return 0 }
-    var rest = Substring(text)
-    if rest.isEmpty { return nil }
-    var total = 0.0
-    let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-    while !rest.isEmpty {
-        let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-        guard !number.isEmpty, number != ".", let value = Double(number) else { return nil }
-        rest = rest.dropFirst(number.count)
-        guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
-            return nil
-        }
-        rest = rest.dropFirst(unit.0.count)
-        total += value * unit.1
-    }
-    return total
+    guard case .success(let nanoseconds) = GoDuration.parse(text), nanoseconds >= 0 else { return nil }
+    return Double(nanoseconds) / 1e9
 }
 
 /// Go duration parsing for the command line.

@@ -52,6 +52,16 @@ public struct ProviderLayout: Sendable, Equatable {
                 )
             }
         }
+        var seen: [String: String] = [:]
+        for entry in entries {
+            if let other = seen[entry.name] {
+                throw ConfigurationError(
+                    "the audiences \(other) and \(entry.audience) both map to the provider name \(entry.name)",
+                    fix: "give one of these registries another audience; provider names replace ':' '[' ']' with '-'"
+                )
+            }
+            seen[entry.name] = entry.audience
+        }
         self.entries = entries
     }
 

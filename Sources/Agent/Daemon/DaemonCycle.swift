@@ -16,8 +16,8 @@ actor DaemonCycle {
     private let reporter: ConditionReporter?
     private let permit: LeaseRestartPermit?
     private var lastAPICheck: ContinuousClock.Instant?
-    private var apiOutcomes: [CheckOutcome] = []
-    private var previousStatuses: [String: CheckStatus] = [:]
+    private var apiOutcomes: [ReadinessCheck] = []
+    private var previousStatuses: [String: ReadinessCheck.Status] = [:]
     private var changedSinceAPICheck = true
     private var fingerprint: HostFingerprint?
     private var cyclesSinceInstall = 0
@@ -136,7 +136,7 @@ actor DaemonCycle {
     // MARK: - Reconcile
 
     struct ReconcileResult {
-        var outcome: CheckOutcome
+        var outcome: ReadinessCheck
         var result: String
         var rejection: String?
         var succeeded: Bool
@@ -147,7 +147,7 @@ actor DaemonCycle {
         // cycle whose watched files did not change since a clean install skips it.
         cyclesSinceInstall += 1
         if let fingerprint, cyclesSinceInstall < Self.fullInstallEvery, fingerprint.isCurrent() {
-            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .pass, message: "the host files match the configuration"), result: "unchanged", succeeded: true)
+            return ReconcileResult(outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .pass, message: "the host files match the configuration"), result: "unchanged", succeeded: true)
         }
         fingerprint = nil
         cyclesSinceInstall = 0
@@ -165,28 +165,28 @@ actor DaemonCycle {
                 fingerprint = HostFingerprint(report: report, configuration: configuration, pluginPath: installer.pluginPath())
             }
             let message = changed.isEmpty ? "the host files match the configuration" : "repaired \(changed.count) files"
-            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .pass, message: message), result: changed.isEmpty ? "unchanged" : "repaired", succeeded: true)
+            return ReconcileResult(outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .pass, message: message), result: changed.isEmpty ? "unchanged" : "repaired", succeeded: true)
         } catch let failure as RestartFailure {
             changedSinceAPICheck = true
             let result = failure.rolledBack ? "rolled-back" : "failed"
             status.update { $0.restartTotal[result, default: 0] += 1 }
             logger.error("restart of k3s failed", [("result", result), ("failedStep", failure.steps.first { !$0.passed }?.name ?? "none"), ("error", failure.error.message)])
             let rejection = failure.rolledBack ? NodeReadiness.oneLine(failure.error.message) : nil
-            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .fail, message: failure.error.message), result: "restart-failed", rejection: rejection, succeeded: false)
+            return ReconcileResult(outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .fail, message: failure.error.message), result: "restart-failed", rejection: rejection, succeeded: false)
         } catch {
             // A configuration k3s rejected before is refused by the Installer: that is the
             // rolled-back state, not a failure of this cycle.
             if let rejection = rejectionOfCurrentConfiguration(installer) {
                 logger.warning("configuration was rejected by k3s before; keeping the previous files", [("reason", rejection)])
                 return ReconcileResult(
-                    outcome: CheckOutcome(id: Self.hostFilesCheck, status: .warn, message: "the previous files are kept because k3s rejected this configuration"),
+                    outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .warn, message: "the previous files are kept because k3s rejected this configuration"),
                     result: "rejected",
                     rejection: rejection,
                     succeeded: true
                 )
             }
             logger.error("reconcile failed; retrying", [("error", "\(error)")])
-            return ReconcileResult(outcome: CheckOutcome(id: Self.hostFilesCheck, status: .fail, message: "\(error)"), result: "error", succeeded: false)
+            return ReconcileResult(outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .fail, message: "\(error)"), result: "error", succeeded: false)
         }
     }
 
@@ -236,7 +236,7 @@ actor DaemonCycle {
         return restart
     }
 
-    private func logStatusChanges(_ outcomes: [CheckOutcome]) {
+    private func logStatusChanges(_ outcomes: [ReadinessCheck]) {
         for outcome in outcomes where previousStatuses[outcome.id] != outcome.status {
             let level: DaemonLogger.Level = outcome.status == .fail ? .warning : .info
             logger.log(level, "check status changed", [

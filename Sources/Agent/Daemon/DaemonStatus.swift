@@ -7,7 +7,7 @@ public final class DaemonStatus: Sendable {
     public struct Snapshot: Sendable, Codable {
         public var version: String = AgentVersion.current
         public var node: String?
-        public var checks: [CheckOutcome] = []
+        public var checks: [ReadinessCheck] = []
         public var readiness: NodeReadiness = NodeReadiness.evaluate(checks: [], rejection: nil)
         public var cycles: Int = 0
         /// Seconds since the epoch at the end of the last cycle.
@@ -63,7 +63,7 @@ extension DaemonStatus.Snapshot {
         lines.append("# HELP harbor_keyless_check_status The latest status of each check, one series per status.")
         lines.append("# TYPE harbor_keyless_check_status gauge")
         for check in checks {
-            for status in CheckStatus.allCases {
+            for status in ReadinessCheck.Status.allCases {
                 lines.append("harbor_keyless_check_status{check=\"\(Self.escaped(check.id))\",status=\"\(status.rawValue)\"} \(check.status == status ? 1 : 0)")
             }
         }

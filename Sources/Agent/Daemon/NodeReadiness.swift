@@ -18,7 +18,7 @@ public struct NodeReadiness: Sendable, Equatable, Codable {
     /// Derives readiness from the check results, in order. A configuration k3s rejected
     /// (and that was rolled back) wins; then the first failing check names the reason.
     /// Warnings and skipped checks keep the node ready.
-    public static func evaluate(checks: [CheckOutcome], rejection: String?) -> NodeReadiness {
+    public static func evaluate(checks: [ReadinessCheck], rejection: String?) -> NodeReadiness {
         if let rejection {
             return NodeReadiness(status: "False", reason: "RolledBack", message: oneLine("k3s rejected the configuration and it was rolled back: \(rejection)"))
         }

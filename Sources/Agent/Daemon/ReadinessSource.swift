@@ -1,15 +1,15 @@
-/// The status of one check, as the `Checks` module reports it.
-public enum CheckStatus: String, Sendable, Codable, CaseIterable {
-    case pass, warn, fail, skip
-}
-
 /// The result of one check with its stable id, as the daemon reports and exports it.
-public struct CheckOutcome: Sendable, Equatable, Codable {
+public struct ReadinessCheck: Sendable, Equatable, Codable {
+    /// The status values of the `Checks` module; only `fail` makes the node not ready.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case pass, warn, fail, skip
+    }
+
     public var id: String
-    public var status: CheckStatus
+    public var status: Status
     public var message: String
 
-    public init(id: String, status: CheckStatus, message: String) {
+    public init(id: String, status: Status, message: String) {
         self.id = id
         self.status = status
         self.message = message
@@ -24,11 +24,11 @@ public enum CheckScope: String, Sendable {
 
 /// Runs the node's checks for the daemon. `configuration` is the one in effect for the cycle.
 public protocol ReadinessSource: Sendable {
-    func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [CheckOutcome]
+    func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [ReadinessCheck]
 }
 
 /// A source with no checks, for a daemon that reports only its own reconcile result.
 public struct NoChecks: ReadinessSource {
     public init() {}
-    public func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [CheckOutcome] { [] }
+    public func run(_ scope: CheckScope, configuration: AgentConfiguration) async -> [ReadinessCheck] { [] }
 }

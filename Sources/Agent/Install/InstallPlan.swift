@@ -45,9 +45,10 @@ public struct InstallPlan: Sendable {
     public var needsRestart: Bool { files.contains(where: \.needsRestart) }
 
     /// SHA-256 over what the kubelet reads at start-up (the provider config, then the
-    /// drop-in), as planned. A configuration k3s rejected is remembered by this digest.
+    /// drop-in), as planned, and the Kubernetes version it was rendered for. A configuration
+    /// k3s rejected is remembered by this digest, so a k3s upgrade allows another attempt.
     public var configurationDigest: String {
-        var parts: [[UInt8]] = []
+        var parts: [[UInt8]] = [Array("kubernetes \(kubernetesVersion)\n".utf8)]
         for kind in [PlannedFile.Kind.providerConfig, .dropIn] {
             let contents = files.first { $0.kind == kind }?.contents ?? []
             parts.append(Array("\(kind.rawValue) \(contents.count)\n".utf8))

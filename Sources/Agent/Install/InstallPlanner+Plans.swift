@@ -1,3 +1,4 @@
+internal import Subprocess
 internal import CredentialProvider
 internal import HostFiles
 internal import K3sConfig
@@ -20,6 +21,13 @@ extension InstallPlanner {
 
         var files: [PlannedFile] = []
         var warnings: [String] = []
+        for entry in layout.entries {
+            for pattern in entry.matchImages where Self.isBroad(pattern) {
+                warnings.append(
+                    "matchImages pattern \(pattern) matches registries of other owners: pods pulling from them send their service account token there"
+                )
+            }
+        }
 
         // 1. Executables, one per provider entry.
         let wanted = layout.names
@@ -29,6 +37,7 @@ extension InstallPlanner {
 
         // 2. The provider config: keep every foreign provider, replace ours.
         var config = try existingProviderConfig(paths) ?? CredentialProviderConfig()
+        try rejectForeignProviders(named: wanted, in: config, paths: paths)
         let stale = previouslyInstalled.subtracting(wanted)
         config.removeProviders(named: stale.union(wanted))
         for entry in layout.entries {
@@ -76,7 +85,9 @@ extension InstallPlanner {
     func uninstallPlan() throws(InstallError) -> InstallPlan {
         let paths = try nodePaths()
         var files: [PlannedFile] = []
-        let ours = previouslyInstalled.union(layout.names)
+        // Names from the configuration count as ours only when their executable is our
+        // plugin: a node that never ran harbor-keyless keeps a same-named foreign provider.
+        let ours = previouslyInstalled.union(layout.names.filter { isOurExecutable(paths.executable(named: $0)) })
 
         if let removal = try plannedRemoval(.dropIn, path: paths.dropIn) { files.append(removal) }
 
@@ -111,7 +122,44 @@ extension InstallPlanner {
         )
     }
 
+    /// Returns whether a pattern's host has a wildcard in its last two labels (`*.io`, `*.example.*`),
+    /// so it covers registries beyond one organisation's domain.
+    static func isBroad(_ pattern: String) -> Bool {
+        let host = pattern.split(separator: "/", maxSplits: 1).first.map(String.init) ?? pattern
+        let name = host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? host
+        return name.split(separator: ".").suffix(2).contains { $0.contains("*") }
+    }
+
     // MARK: - Provider config
+
+    /// Refuses to replace a provider entry that harbor-keyless did not write: its name is in
+    /// the config, no earlier install recorded it, and its executable is not our plugin. An
+    /// entry whose executable is ours was written by an install whose state was lost.
+    func rejectForeignProviders(named names: [String], in config: CredentialProviderConfig, paths: NodePaths) throws(InstallError) {
+        guard !force else { return }
+        let existing = Set(config.providerNames)
+        for name in names where existing.contains(name) && !previouslyInstalled.contains(name) {
+            if isOurExecutable(paths.executable(named: name)) { continue }
+            throw InstallError(
+                "the provider config \(paths.providerConfig) already has a provider named \(name) that harbor-keyless did not install",
+                fix: "choose another --provider-name, or pass --force to replace that provider and its executable"
+            )
+        }
+    }
+
+    /// Returns whether the file at `path` runs as credential-provider-harbor (`--version`).
+    func isOurExecutable(_ path: String) -> Bool {
+        guard let executable = try? root.openExecutable(path),
+            let result = try? runSubprocess(
+                executable.execPath,
+                arguments: ["--version"],
+                argumentZero: "credential-provider-harbor",
+                inherit: [executable.descriptor],
+                timeout: .seconds(5)
+            )
+        else { return false }
+        return result.status == 0 && result.standardOutput.starts(with: Array("credential-provider-harbor".utf8))
+    }
 
     func existingProviderConfig(_ paths: NodePaths) throws(InstallError) -> CredentialProviderConfig? {
         guard let text = try readText(paths.providerConfig) else { return nil }
@@ -139,7 +187,7 @@ extension InstallPlanner {
     }
 
     /// Validates the merged config by every rule the target kubelet applies at start-up. A
-    /// problem in one of our entries is a bug or a bad configuration; a problem in a foreign
+    /// problem in one of our entries is a bug or a bad configuration. A problem in a foreign
     /// entry already breaks k3s's next start, so the operator must hear about it before we
     /// rewrite the file.
     func validate(
@@ -163,14 +211,43 @@ extension InstallPlanner {
         }
     }
 
-    /// Feature gates set through `kubelet-arg` in the operator's k3s configuration.
+    /// Kubelet feature gates the node sets: `kubelet-arg` items in the k3s configuration
+    /// files and on the unit's command line, then `featureGates` in the kubelet's drop-in
+    /// configuration directory (k3s v1.32+, `*.conf` files, read after the flags).
     func kubeletFeatureGates(_ paths: NodePaths) throws(InstallError) -> [String: Bool] {
         let effective = try operatorK3sConfig(paths)
+        let command = try serviceCommand()
+        var gates: [String: Bool] = [:]
         do {
-            return try effective.featureGates(forKey: "kubelet-arg")
+            gates = try K3sComponentArguments.featureGates(
+                items: effective.list(forKey: "kubelet-arg") + command.command.kubeletArgs,
+                source: "kubelet-arg"
+            )
         } catch {
             throw InstallError("invalid kubelet-arg feature-gates: \(error)", fix: "correct the feature-gates item; k3s would fail to start with it")
         }
+
+        let directory = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"
+        let names: [String]
+        do {
+            names = try root.list(directory) ?? []
+        } catch {
+            throw InstallError("cannot list \(directory): \(error)", fix: "check the directory's permissions")
+        }
+        for name in names.sorted() where name.hasSuffix(".conf") {
+            let path = directory + "/" + name
+            guard let text = try readText(path) else { continue }
+            let document: YAMLNode?
+            do {
+                document = try YAML.parse(text, source: path)
+            } catch {
+                throw InstallError("the kubelet drop-in \(path) is invalid: \(error)", fix: "correct it; the kubelet would fail to start with it")
+            }
+            for pair in document?["featureGates"]?.mapping ?? [] {
+                if let value = pair.value.bool { gates[pair.key] = value }
+            }
+        }
+        return gates
     }
 
     private func existingMode(_ path: String) throws(InstallError) -> UInt32? {

@@ -1,3 +1,5 @@
+internal import Subprocess
+internal import Checks
 internal import CredentialProvider
 internal import HostFiles
 internal import K3sConfig
@@ -25,17 +27,26 @@ struct InstallPlanner {
     /// those names that the configuration no longer wants are removed, so a renamed provider
     /// does not leave its old entry behind.
     let previouslyInstalled: Set<String>
+    /// Replace providers harbor-keyless did not write.
+    var force = false
 
     /// Lowest kubelet minor version the rendered config is valid for. KEP-4412 is beta and on
-    /// by default from 1.34, which also requires `tokenAttributes.cacheType`; a 1.33 kubelet
+    /// by default from 1.34, which also requires `tokenAttributes.cacheType`. A 1.33 kubelet
     /// decodes the config strictly and rejects that field, so no single config fits both.
     static let minimumMinor = 34
 
     // MARK: - Node
 
-    /// Reads the k3s configuration files and finds where the credential provider files go.
+    /// Reads the k3s unit's command line and configuration files and finds where the
+    /// credential provider files go. What the kubelet finally uses is decided, strongest
+    /// first, by a `kubelet-arg` item naming the kubelet flag, then k3s's own flag on the
+    /// unit's command line, then the configuration files, then k3s's default.
     func nodePaths() throws(InstallError) -> NodePaths {
-        let configPath = configuration.k3sConfigPath
+        let command = try serviceCommand()
+        var configPath = configuration.k3sConfigPath
+        if configPath == AgentConfiguration.defaultK3sConfigPath, let chosen = command.command.configFile {
+            configPath = chosen
+        }
         var paths = NodePaths(
             k3sConfig: configPath,
             binDirectory: NodePaths.defaultBinDirectory,
@@ -45,17 +56,71 @@ struct InstallPlanner {
         // Merge the operator's files without our own drop-in: what they set is theirs.
         let effective = try operatorK3sConfig(paths)
         if let value = try effectivePath(effective, key: NodePaths.binDirectoryKey) {
-            paths.binDirectory = value.path
-            paths.binDirectorySetBy = value.source
+            (paths.binDirectory, paths.binDirectorySetBy) = (value.path, value.source)
         }
         if let value = try effectivePath(effective, key: NodePaths.providerConfigKey) {
-            paths.providerConfig = value.path
-            paths.providerConfigSetBy = value.source
+            (paths.providerConfig, paths.providerConfigSetBy) = (value.path, value.source)
+        }
+        let unitSource = "the ExecStart of \(command.unit ?? "the k3s unit")"
+        if let path = command.command.providerBinDir {
+            (paths.binDirectory, paths.binDirectorySetBy) = (path, unitSource)
+        }
+        if let path = command.command.providerConfig {
+            (paths.providerConfig, paths.providerConfigSetBy) = (path, unitSource)
+        }
+
+        // kubelet-arg items are passed after k3s's own kubelet flags, so the kubelet uses them.
+        let kubeletArgs = effective.list(forKey: "kubelet-arg").map { ($0, effective.source(forKey: "kubelet-arg") ?? "kubelet-arg") }
+            + command.command.kubeletArgs.map { ($0, unitSource) }
+        for (item, source) in kubeletArgs {
+            let argument = K3sComponentArgument(parsing: item)
+            guard argument.value.hasPrefix("/") else { continue }
+            if argument.name == NodePaths.binDirectoryKey {
+                (paths.binDirectory, paths.binDirectorySetBy) = (argument.value, "kubelet-arg in \(source)")
+            } else if argument.name == NodePaths.providerConfigKey {
+                (paths.providerConfig, paths.providerConfigSetBy) = (argument.value, "kubelet-arg in \(source)")
+            }
         }
         return paths
     }
 
-    /// The k3s configuration as k3s would merge it, leaving out our own drop-in.
+    /// Reads the command line of the k3s unit: the configured unit, or the only k3s unit file
+    /// on the node. Several unit files that disagree on what matters here are an error, because
+    /// the wrong one would put the files where the running kubelet does not look.
+    func serviceCommand() throws(InstallError) -> (unit: String?, command: K3sServiceCommand) {
+        let directory = "/etc/systemd/system"
+        var names: [String]
+        do {
+            names = try root.list(directory) ?? []
+        } catch {
+            throw InstallError("cannot list \(directory): \(error)", fix: "check the directory's permissions")
+        }
+        names = names.filter { $0 == "k3s.service" || ($0.hasPrefix("k3s-") && $0.hasSuffix(".service")) }
+        if let unit = configuration.unit { names = names.filter { $0 == unit } }
+
+        var commands: [(String, K3sServiceCommand)] = []
+        for name in names.sorted() {
+            guard let text = try readText(directory + "/" + name), var command = K3sServiceCommand.parse(unitFile: text) else { continue }
+            if command.configFile == nil, let environment = try readText(directory + "/" + name + ".env") {
+                command.configFile = k3sConfigFile(fromEnvironmentFile: environment)
+            }
+            commands.append((name, command))
+        }
+        guard let first = commands.first else { return (nil, K3sServiceCommand()) }
+        let differing = commands.dropFirst().filter {
+            $0.1.configFile != first.1.configFile || $0.1.providerBinDir != first.1.providerBinDir
+                || $0.1.providerConfig != first.1.providerConfig || $0.1.kubeletArgs != first.1.kubeletArgs
+        }
+        if !differing.isEmpty {
+            throw InstallError(
+                "the k3s units \(commands.map(\.0).joined(separator: ", ")) start k3s with different options",
+                fix: "pass --unit with the unit that runs k3s on this node"
+            )
+        }
+        return (commands.count == 1 ? first.0 : nil, first.1)
+    }
+
+    /// Merges the k3s configuration files as k3s does, leaving out our own drop-in.
     func operatorK3sConfig(_ paths: NodePaths) throws(InstallError) -> K3sEffectiveConfig {
         let main = try readText(paths.k3sConfig).map { K3sConfigFile(name: paths.k3sConfig, text: $0) }
         var dropIns: [K3sConfigFile] = []
@@ -103,17 +168,23 @@ struct InstallPlanner {
         case .explicit(let text):
             guard let version = KubernetesVersion(parsing: text) else {
                 throw InstallError(
-                    "--kubernetes-version \(InputValidation.quoted(text)) is not a Kubernetes version",
+                    "the configured Kubernetes version \(InputValidation.quoted(text)) is not a Kubernetes version",
                     fix: "pass a version such as v1.34.1 or v1.34.1+k3s1"
                 )
             }
             parsed = version
-            source = "--kubernetes-version"
+            source = "the configured Kubernetes version"
         case .auto:
             (parsed, source) = try detectK3sVersion()
         }
 
-        guard parsed.major == 1, parsed.minor >= Self.minimumMinor else {
+        guard parsed.major == 1 else {
+            throw InstallError(
+                "Kubernetes \(parsed) (from \(source)) is not a 1.x version this agent knows",
+                fix: "check the version; harbor-keyless supports Kubernetes 1.\(Self.minimumMinor) and newer 1.x releases"
+            )
+        }
+        guard parsed.minor >= Self.minimumMinor else {
             throw InstallError(
                 "Kubernetes \(parsed) (from \(source)) is older than 1.\(Self.minimumMinor)",
                 fix: "upgrade k3s to v1.\(Self.minimumMinor) or newer first: the kubelet mints service account tokens for credential providers only from 1.33 (alpha, off), and the 1.34 config format (tokenAttributes.cacheType) is rejected by older kubelets"
@@ -125,31 +196,19 @@ struct InstallPlanner {
     /// Runs `<root>/usr/local/bin/k3s --version` (or `/opt/bin/k3s`, where some distributions
     /// install it) and parses `k3s version v1.34.1+k3s1 (hash)`.
     private func detectK3sVersion() throws(InstallError) -> (KubernetesVersion, String) {
-        let candidates = ["/usr/local/bin/k3s", "/opt/bin/k3s", "/usr/bin/k3s"]
-        guard let binary = candidates.first(where: { root.isExecutableFile($0) }) else {
+        switch DiskVersion.read(root) {
+        case .success(let disk):
+            return (disk.version, disk.binary)
+        case .failure(.notFound(let message)):
             throw InstallError(
-                "no k3s binary found under \(configuration.hostRoot) (looked in \(candidates.joined(separator: ", ")))",
+                "\(message) under \(configuration.hostRoot)",
                 fix: "install k3s first, check --host-root, or pass --kubernetes-version with the version k3s will run"
             )
+        case .failure(.unreadable(let message)):
+            throw InstallError(message, fix: "pass --kubernetes-version with the version k3s runs")
         }
-        let result: SubprocessResult
-        do {
-            result = try runSubprocess(root.resolvedHostPath(binary), arguments: ["--version"], timeout: .seconds(15))
-        } catch {
-            throw InstallError("\(error)", fix: "pass --kubernetes-version with the version k3s runs")
-        }
-        let output = String(decoding: result.standardOutput, as: UTF8.self)
-        guard result.status == 0, !result.timedOut,
-            let line = output.split(separator: "\n").first,
-            let version = KubernetesVersion(parsing: String(line))
-        else {
-            throw InstallError(
-                "cannot read the version of \(binary): `k3s --version` exited \(result.status)\(result.timedOut ? " after timing out" : "")",
-                fix: "pass --kubernetes-version with the version k3s runs"
-            )
-        }
-        return (version, binary)
     }
+
 
     // MARK: - Files
 
@@ -176,6 +235,14 @@ struct InstallPlanner {
             info = try root.info(path)
         } catch {
             throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
+        }
+        // Writes never replace a symbolic link (it may be the operator's), so say so now
+        // rather than after other files were written.
+        if info?.kind == .symlink {
+            throw InstallError(
+                "\(path) is a symbolic link; harbor-keyless replaces only regular files",
+                fix: "replace the link with the file it points to, or point k3s at the real path"
+            )
         }
         let action: PlannedFile.Action
         if let current {

@@ -1,13 +1,14 @@
+internal import Subprocess
 import FoundationEssentials
 internal import HostFiles
 
-/// What an install or uninstall did, file by file, and what happened to k3s.
+/// The result of an install or uninstall: each file's action and the restart of k3s.
 public struct InstallReport: Sendable {
     public var plan: InstallPlan
     public var restart: RestartOutcome
     /// Set when a restart of k3s is due and was not done.
     public var pendingRestart: AgentState.PendingRestart?
-    /// What an earlier, interrupted run left and this run settled.
+    /// A restart that an earlier, interrupted run left and this run settled.
     public var resumed: String?
     /// Executables kept because the running kubelet may still run them (uninstall only).
     public var keptExecutables: [String] = []
@@ -21,7 +22,7 @@ public struct Installer: Sendable {
     /// Asked for permission right before each restart of k3s; nil restarts without asking.
     public var restartPermit: (any RestartPermit)?
 
-    /// Where the .deb puts the plugin.
+    /// Path of the plugin installed by the .deb.
     public static let packagedPluginPath = "/usr/lib/harbor-keyless/credential-provider-harbor"
 
     public init(configuration: AgentConfiguration, restartSettings: RestartSettings = RestartSettings(), restartPermit: (any RestartPermit)? = nil) {
@@ -39,7 +40,7 @@ public struct Installer: Sendable {
     }
 
     /// Plans and applies the install under the agent's lock, then restarts k3s as the restart
-    /// policy says. `force` applies a configuration that k3s rejected before.
+    /// policy requires. `force` applies a configuration that k3s rejected before.
     public func install(force: Bool = false) async throws -> InstallReport {
         let plugin = try loadPlugin()
         let (root, _) = try openRoot()
@@ -49,7 +50,7 @@ public struct Installer: Sendable {
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
         let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
         let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings, permit: restartPermit)
-        let plan = try planner(root: root, state: state).installPlan(plugin: plugin)
+        let plan = try planner(root: root, state: state, force: force).installPlan(plugin: plugin)
 
         // 1. Settle what an interrupted run left, then refuse what k3s rejected before.
         let resumed = try await coordinator.resume(state: &state, paths: plan.paths, save: save)
@@ -69,10 +70,17 @@ public struct Installer: Sendable {
         }
         if force { state.restartInFlight = nil }
 
-        // 2. Write the files, recording the restart they need before anything restarts.
-        try apply(plan, root: root)
+        // 2. Record our provider names before writing, so an interrupted run leaves no entry
+        // that a later run would take for a foreign one. Then write the files, except the
+        // executables of providers we no longer configure, because the running kubelet may
+        // still run them until k3s restarts.
         let previousProviders = state.installedProviders
-        state.installedProviders = plan.providerNames
+        state.installedProviders = Array(Set(previousProviders).union(plan.providerNames)).sorted()
+        try save(state)
+        var writes = plan
+        writes.files = plan.files.filter { !($0.kind == .executable && $0.action == .remove) }
+        let staleExecutables = plan.files.filter { $0.kind == .executable && $0.action == .remove }
+        try apply(writes, root: root)
         if plan.needsRestart, state.pendingRestart == nil {
             state.pendingRestart = AgentState.PendingRestart(reason: "changed \(restartTriggers(plan))", since: Date().timeIntervalSince1970)
         }
@@ -90,7 +98,21 @@ public struct Installer: Sendable {
             throw failure
         }
         try record(outcome, state: &state, save: save)
-        return InstallReport(plan: plan, restart: outcome, pendingRestart: state.pendingRestart, resumed: resumed)
+
+        // 4. Remove executables no configured provider names, once the kubelet let go of them.
+        var report = InstallReport(plan: plan, restart: outcome, pendingRestart: state.pendingRestart, resumed: resumed)
+        switch outcome {
+        case .pending:
+            report.keptExecutables = staleExecutables.map(\.path)
+            report.plan.files = writes.files
+        case .notNeeded, .restarted, .unitStopped:
+            var removals = plan
+            removals.files = staleExecutables
+            try apply(removals, root: root)
+            state.installedProviders = plan.providerNames
+            try save(state)
+        }
+        return report
     }
 
     /// Removes our drop-in and provider entries, restarts k3s so the kubelet lets go of the
@@ -165,7 +187,7 @@ public struct Installer: Sendable {
         }
     }
 
-    private func planner(root: HostRoot, state: AgentState?) throws(InstallError) -> InstallPlanner {
+    private func planner(root: HostRoot, state: AgentState?, force: Bool = false) throws(InstallError) -> InstallPlanner {
         var loaded = state
         if loaded == nil {
             loaded = try AgentState.load(root: root, directory: configuration.stateDirectory)
@@ -176,12 +198,14 @@ public struct Installer: Sendable {
         } catch {
             throw InstallError(error.message, fix: error.fix)
         }
-        return InstallPlanner(
+        var planner = InstallPlanner(
             configuration: configuration,
             root: root,
             layout: layout,
             previouslyInstalled: Set(loaded?.installedProviders ?? [])
         )
+        planner.force = force
+        return planner
     }
 
     private func acquireLock(_ root: HostRoot) throws(InstallError) -> HostLock {

@@ -11,7 +11,18 @@ struct HTTPTransfer {
 
     enum Outcome {
         case response(KubeResponse)
-        case failure(KubeAPIError, transient: Bool)
+        case failure(KubeAPIError, FailureKind)
+    }
+
+    /// Retry class of a failed transfer.
+    enum FailureKind {
+        /// Retrying cannot help, for example a rejected certificate.
+        case permanent
+        /// The connection failed before the request was sent, so any request may be retried.
+        case notSent
+        /// The connection broke after the request may have reached the server, so only a
+        /// retryable request may be sent again.
+        case transient
     }
 
     func perform(_ request: KubeRequest) -> Outcome {
@@ -19,7 +30,7 @@ struct HTTPTransfer {
         do throws(KubeAPIError) {
             return try performChecked(request, description)
         } catch {
-            return .failure(error, transient: false)
+            return .failure(error, .permanent)
         }
     }
 
@@ -36,7 +47,9 @@ struct HTTPTransfer {
         if let contentType = request.contentType {
             headerLines.append("Content-Type: \(contentType)")
         }
-        if let token = material.token {
+        if let authorization = request.authorization {
+            headerLines.append("Authorization: \(authorization)")
+        } else if let token = material.token {
             headerLines.append("Authorization: Bearer \(token.secret)")
         }
         let headers = CurlHeaderList(headerLines)
@@ -59,7 +72,8 @@ struct HTTPTransfer {
                 status: handle.responseCode(),
                 body: sink.body,
                 contentType: sink.header("content-type"),
-                retryAfter: sink.header("retry-after")
+                retryAfter: sink.header("retry-after"),
+                headers: Dictionary(sink.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             )
         )
     }
@@ -127,19 +141,24 @@ struct HTTPTransfer {
         try handle.setCallbacks(body: writeBody, header: writeHeader, context: context)
     }
 
-    /// Maps a failed transfer to an error, and marks connection failures as transient (worth
-    /// a retry). TLS failures are not transient because a rejected certificate stays rejected.
+    /// Maps a failed transfer to an error and its `FailureKind`. TLS failures are permanent
+    /// because a rejected certificate stays rejected.
     private func classify(_ code: CURLcode, handle: CurlHandle, sink: ResponseSink, _ description: RequestDescription) -> Outcome {
         let message = handle.message(for: code)
         if sink.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
-            return .failure(.responseTooLarge(limitBytes: options.maxResponseBytes, request: description), transient: false)
+            return .failure(.responseTooLarge(limitBytes: options.maxResponseBytes, request: description), .permanent)
         }
         if code == CURLE_OPERATION_TIMEDOUT {
             let duringConnect = message.lowercased().contains("connect")
             let seconds = duringConnect ? options.connectTimeout : options.requestTimeout
-            return .failure(.timedOut(seconds: seconds, message: message, request: description), transient: duringConnect)
+            return .failure(.timedOut(seconds: seconds, message: message, request: description), duringConnect ? .notSent : .permanent)
         }
-        let transient = [CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR].contains(code)
-        return .failure(.transport(curlCode: Int(code.rawValue), message: message, request: description), transient: transient)
+        let kind: FailureKind
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT: kind = .notSent
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR: kind = .transient
+        default: kind = .permanent
+        }
+        return .failure(.transport(curlCode: Int(code.rawValue), message: message, request: description), kind)
     }
 }

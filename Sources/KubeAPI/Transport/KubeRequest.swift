@@ -22,6 +22,10 @@ public struct KubeRequest: Sendable {
     /// server returns.
     var secrets: [String] = []
 
+    /// An `Authorization` header value sent in place of the credentials' bearer token, for
+    /// servers other than the API server (a registry's token endpoint). Never logged.
+    var authorization: String?
+
     public init(
         method: String,
         path: String,
@@ -49,12 +53,15 @@ public struct KubeResponse: Sendable {
     public var body: [UInt8]
     public var contentType: String?
     public var retryAfter: String?
+    /// Response headers by lower-cased name; a repeated header keeps its last value.
+    public var headers: [String: String] = [:]
 
-    public init(status: Int, body: [UInt8], contentType: String? = nil, retryAfter: String? = nil) {
+    public init(status: Int, body: [UInt8], contentType: String? = nil, retryAfter: String? = nil, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.retryAfter = retryAfter
+        self.headers = headers
     }
 }
 

@@ -3,7 +3,7 @@ import KubeAPI
 
 /// A running copy of Tests/apistandin/standin.py, the loopback stand-in for kube-apiserver
 /// (the real one cannot run on test machines). It makes its own CA and client certificates
-/// in a temporary directory, and exits when this object closes its standard input.
+/// in a temporary directory, and exits when this object is released or the test process ends.
 /// Every stored property is set once in `init`, so sharing an instance between tests is safe.
 final class APIStandIn: @unchecked Sendable {
     let port: Int
@@ -26,7 +26,20 @@ final class APIStandIn: @unchecked Sendable {
     static let agentToken = "agent-token-0123456789"
     static let otherToken = "other-token-9876543210"
 
-    init(_ overrides: [String: Any] = [:]) throws {
+    /// Starts a stand-in with `overrides` merged over the default configuration. The blocking
+    /// start-up (spawning Python, waiting for its first line) runs on its own thread, so it
+    /// never occupies a thread of Swift's cooperative pool, which other tests need.
+    static func start(_ overrides: [String: Any] = [:]) async throws -> APIStandIn {
+        let overridesJSON = try JSONSerialization.data(withJSONObject: overrides)
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try APIStandIn(overridesJSON: overridesJSON) })
+            }
+        }
+    }
+
+    private init(overridesJSON: Data) throws {
+        let overrides = try JSONSerialization.jsonObject(with: overridesJSON) as? [String: Any] ?? [:]
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apistandin-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
@@ -130,9 +143,11 @@ final class APIStandIn: @unchecked Sendable {
         requests().filter { $0["path"] as? String == path }
     }
 
+    /// Stops the stand-in with SIGTERM and closes its standard input. It does not wait for the
+    /// exit, which would block whichever thread releases the last reference.
     deinit {
+        process.terminate()
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -3,17 +3,17 @@ import Glibc
 #endif
 
 /// Output of a finished child process.
-struct SubprocessResult: Sendable {
-    var status: Int32
-    var standardOutput: [UInt8]
-    var standardError: [UInt8]
-    var timedOut: Bool
+public struct SubprocessResult: Sendable {
+    public var status: Int32
+    public var standardOutput: [UInt8]
+    public var standardError: [UInt8]
+    public var timedOut: Bool
 }
 
-enum SubprocessError: Error, CustomStringConvertible {
+public enum SubprocessError: Error, CustomStringConvertible {
     case spawnFailed(path: String, errno: Int32)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .spawnFailed(let path, let code):
             "cannot run \(path): \(String(cString: strerror(code)))"
@@ -24,9 +24,15 @@ enum SubprocessError: Error, CustomStringConvertible {
 /// Runs `path` with `arguments`, feeding `input` on standard input and collecting both output
 /// streams up to `outputLimit` bytes each. The child is killed with SIGKILL when `timeout`
 /// passes. FoundationEssentials has no `Process`, so this uses posix_spawn directly.
-func runSubprocess(
+///
+/// The child leads its own process group, so a timeout kills what it started too.
+/// `inherit` lists descriptors the child keeps, such as an executable opened inside the host
+/// root and run through `/proc/self/fd/N`.
+public func runSubprocess(
     _ path: String,
     arguments: [String],
+    argumentZero: String? = nil,
+    inherit: [Int32] = [],
     input: [UInt8] = [],
     environment: [String] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"],
     timeout: Duration = .seconds(10),
@@ -55,8 +61,18 @@ func runSubprocess(
     posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
     posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
     posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+    // dup2 onto itself clears FD_CLOEXEC in the child only (POSIX.1-2024, glibc 2.29+).
+    for descriptor in inherit {
+        posix_spawn_file_actions_adddup2(&actions, descriptor, descriptor)
+    }
 
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+
+    let argv = ([argumentZero ?? path] + arguments).map { strdup($0) } + [nil]
     let envp = environment.map { strdup($0) } + [nil]
     defer {
         argv.forEach { free($0) }
@@ -64,7 +80,7 @@ func runSubprocess(
     }
 
     var pid: pid_t = 0
-    let spawnResult = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    let spawnResult = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
     close(stdinPipe[0])
     close(stdoutPipe[1])
     close(stderrPipe[1])
@@ -99,7 +115,7 @@ func runSubprocess(
         let remaining = clock.now.duration(to: deadline)
         if remaining <= .zero {
             timedOut = true
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
             break
         }
         var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -123,8 +139,19 @@ func runSubprocess(
     close(stdoutPipe[0])
     close(stderrPipe[0])
 
+    // The child may close its output and keep running: wait for it under the same deadline.
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    while true {
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+        if clock.now >= deadline {
+            timedOut = true
+            kill(-pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            break
+        }
+        usleep(10_000)
+    }
     // Decode the wait status the way the WIFEXITED/WEXITSTATUS macros do.
     let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return SubprocessResult(status: exitCode, standardOutput: output, standardError: errors, timedOut: timedOut)

@@ -1,0 +1,214 @@
+import Foundation
+import NodeTestSupport
+import Systemd
+import Testing
+
+/// The agent against real systemd in a systemd-nspawn node that runs a k3s stand-in
+/// (Tests/node/files/k3s, NOT k3s) as k3s.service or k3s-agent.service. The stand-in rejects a
+/// provider config the way the kubelet of its claimed version does, after reporting ready.
+@Suite(
+    "Restart on a real systemd node",
+    .serialized,
+    .enabled(if: NodeHarness.enabled, "set HARBOR_KEYLESS_NODE_TESTS=1 and run as root to boot a systemd-nspawn node")
+)
+struct RestartNodeTests {
+    static let dropIn = "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
+    static let providerConfig = "/var/lib/rancher/credentialprovider/config.yaml"
+    static let plugin = "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs the agent from outside the node, as the DaemonSet does: the node's files under a
+    /// host root, its system bus through DBUS_SYSTEM_BUS_ADDRESS.
+    func agent(_ node: NodeHarness, _ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = arguments + ["--host-root", node.root, "--config", "/dev/null", "--settle-window", "3s"]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            output: String(decoding: outputData, as: UTF8.self),
+            error: String(decoding: errorData, as: UTF8.self)
+        )
+    }
+
+    /// Boots a node with `unit` running and the stand-in's kubelet check one second after
+    /// READY=1, and waits until the unit is active.
+    func bootNode(unit: String = "k3s.service", version: String = "v1.34.1+k3s1") async throws -> (NodeHarness, SystemdManager) {
+        let node = try NodeHarness(enable: [unit])
+        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "1\n")
+        try node.write("/etc/k3s-standin/version", version + "\n")
+        let manager = try SystemdManager.connect(address: node.busAddress)
+        for _ in 0..<100 {
+            if try manager.unitState(unit)?.activeState == "active" { return (node, manager) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FixtureError(message: "\(unit) did not become active in the node")
+    }
+
+    @Test("install restarts k3s once, then never again without a change")
+    func restartOnce() async throws {
+        let (node, manager) = try await bootNode()
+        let before = try #require(try manager.unitState("k3s.service"))
+
+        let first = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.contains("restarted k3s.service and verified"))
+        #expect(first.output.contains("kubelet-flags: the kubelet runs with --image-credential-provider-bin-dir=/var/lib/rancher/credentialprovider/bin"))
+        let restarted = try #require(try manager.unitState("k3s.service"))
+        #expect(restarted.invocationID != before.invocationID)
+        #expect(restarted.activeState == "active")
+
+        // The same configuration again changes nothing and restarts nothing.
+        let second = try agent(node, ["install", "--registry", "harbor.example.com"])
+        #expect(second.status == 0, "\(second.error)")
+        #expect(!second.output.contains("restarted"))
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+
+        // A changed plugin executable alone is replaced without a restart.
+        try node.write(Self.plugin, "#!/bin/sh\nexit 1\n", mode: 0o755)
+        let third = try agent(node, ["install", "--registry", "harbor.example.com"])
+        #expect(third.status == 0, "\(third.error)")
+        #expect(third.output.contains("updated   \(Self.plugin)"))
+        #expect(!third.output.contains("restarted"))
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+    }
+
+    @Test("a config the kubelet rejects is rolled back and not applied again")
+    func rollback() async throws {
+        // The node's kubelet is 1.33, which rejects tokenAttributes.cacheType; the operator
+        // wrongly tells the agent to render for 1.34.
+        let (node, manager) = try await bootNode(version: "v1.33.4+k3s1")
+
+        let first = try agent(node, ["install", "--registry", "harbor.example.com", "--kubernetes-version", "v1.34.1"])
+
+        #expect(first.status == 1)
+        #expect(first.error.contains("restored the previous files and restarted k3s.service again, which succeeded"))
+        #expect(first.error.contains("Failed to register CRI auth plugins"))
+        #expect(node.read(Self.dropIn) == nil)
+        #expect(node.read(Self.providerConfig) == nil)
+        let state = try #require(node.read("/var/lib/harbor-keyless/state.json"))
+        #expect(state.contains("\"rejectedConfigs\" : [\n    \""))
+        let afterRollback = try #require(try manager.unitState("k3s.service"))
+        #expect(afterRollback.activeState == "active")
+
+        // The same configuration is refused without touching k3s.
+        let second = try agent(node, ["install", "--registry", "harbor.example.com", "--kubernetes-version", "v1.34.1"])
+        #expect(second.status == 1)
+        #expect(second.error.contains("k3s rejected this configuration before"))
+        #expect(node.read(Self.dropIn) == nil)
+        let later = try #require(try manager.unitState("k3s.service"))
+        #expect(later.invocationID == afterRollback.invocationID)
+        #expect(later.nRestarts == afterRollback.nRestarts)
+    }
+
+    @Test("the running unit is restarted when both unit files exist")
+    func picksRunningUnit() async throws {
+        let (node, manager) = try await bootNode(unit: "k3s-agent.service")
+        #expect(try manager.unitState("k3s.service")?.activeState == "inactive")
+
+        let run = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("restarted k3s-agent.service and verified"))
+        #expect(try manager.unitState("k3s.service")?.activeState == "inactive")
+    }
+
+    @Test("the agent inside the node restarts k3s over the node's own bus")
+    func insideNode() async throws {
+        let (node, manager) = try await bootNode()
+        let before = try #require(try manager.unitState("k3s.service"))
+        for name in ["harbor-keyless", "credential-provider-harbor"] {
+            let target = node.root + "/opt/harbor-keyless/" + name
+            try FileManager.default.createDirectory(atPath: node.root + "/opt/harbor-keyless", withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: NodeTree.buildDirectory + "/" + name, toPath: target)
+        }
+
+        let (status, output) = try node.exec([
+            "/opt/harbor-keyless/harbor-keyless", "install", "--registry", "harbor.example.com",
+            "--config", "/dev/null", "--settle-window", "3s",
+        ])
+
+        #expect(status == 0)
+        #expect(output.contains("restarted k3s.service and verified"))
+        #expect(try manager.unitState("k3s.service")?.invocationID != before.invocationID)
+        #expect(node.read(Self.dropIn) != nil)
+    }
+
+    @Test("an agent killed during the settle window is resumed by the next run")
+    func resumeAfterKill() async throws {
+        let (node, manager) = try await bootNode()
+        let before = try #require(try manager.unitState("k3s.service"))
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "install", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
+            "--settle-window", "60s",
+        ]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        // Kill the agent once systemd has restarted k3s and the agent watches it settle.
+        for _ in 0..<200 where try manager.unitState("k3s.service")?.invocationID == before.invocationID {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == true)
+        let restarted = try #require(try manager.unitState("k3s.service"))
+
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(next.status == 0, "\(next.error)")
+        #expect(next.output.contains("verified the restart of k3s.service that an earlier run started"))
+        #expect(!next.output.contains("restarted k3s.service"))
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == false)
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+    }
+
+    @Test("doctor reads the node's real journal and unit")
+    func doctorOnNode() async throws {
+        let (node, _) = try await bootNode()
+        let install = try agent(node, ["install", "--registry", "harbor.example.com"])
+        #expect(install.status == 0, "\(install.error)")
+
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "doctor", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
+            "--skip", "registry.reachable", "--output", "json", "--timeout", "20s",
+        ]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        func status(_ id: String) -> String? { checks.first { $0["id"] as? String == id }?["status"] as? String }
+        #expect(status("kubelet.flags") == "pass")
+        #expect(status("restart.pending") == "pass")
+        #expect(status("host.drop-in") == "pass")
+        #expect(status("journal.symptoms") == "pass")
+    }
+}
