@@ -26,48 +26,52 @@ def main():
     written = collections.Counter()
     received = collections.Counter()
     for entry in entries:
-        path = entry["path"]
-        if path.endswith("/status"):
-            kind = "PATCH nodes/status"
-        elif "/events" in path:
-            kind = "POST events"
-        elif "/leases" in path:
-            kind = entry["method"] + " leases"
-        elif path.startswith("/api/v1/nodes/"):
-            kind = "GET node"
-        else:
-            kind = entry["method"] + " " + path
+        path = re.sub(r"node-\d+", "NODE", entry["path"].split("?", 1)[0])
+        path = re.sub(r"/events/[^/]+$", "/events/NAME", path)
+        kind = entry["method"] + " " + path
         kinds[kind] += 1
         written[kind] += entry.get("requestBytes", 0)
         received[kind] += entry.get("bytes", 0)
 
     duration = stop - start
-    hours = duration / 3600
     print("run: %d agents, %d s, interval %gs, heartbeat %gs, API checks every %gs" % (agents, duration, interval, heartbeat, api_check))
-    print("requests over the whole run (start-up included):")
+    print("requests over the whole run, start-up included (NODE stands for each node's name):")
     for kind, count in sorted(kinds.items()):
-        print("  %-22s %6d requests, %9d bytes sent by agents, %9d bytes returned" % (kind, count, written[kind], received[kind]))
+        print("  %-70s %6d requests, %9d bytes sent, %9d bytes returned" % (kind, count, written[kind], received[kind]))
 
-    # Steady state: the start-up GET, PATCH and Event of each agent are left out, and the
-    # time counts from the last agent's start, so the rates slightly overstate the steady state.
-    steady_patch = max(kinds["PATCH nodes/status"] - agents, 0)
-    steady_get = max(kinds["GET node"] - agents, 0)
+    # Steady state: each agent's start-up request of every kind is left out, and time counts
+    # from the last agent's start. Status PATCHes scale with the heartbeat, Events happen only
+    # on transitions, and every other request with the API check interval.
     steady_hours = (duration - stagger) / 3600
-    patch_rate = steady_patch / agents / steady_hours
-    get_rate = steady_get / agents / steady_hours
-    patch_bytes = written["PATCH nodes/status"] / max(kinds["PATCH nodes/status"], 1)
-    print("steady state per node per hour at these settings: %.1f status PATCHes, %.1f GETs of the Node" % (patch_rate, get_rate))
-    print("extrapolated to the defaults (heartbeat 30m, API checks 30m), by scaling each rate with its interval:")
-    print("  %.2f writes/node/h (%.0f bytes each, %.0f bytes/node/h), %.2f reads/node/h, 0 Events without transitions"
-          % (patch_rate * heartbeat / 1800, patch_bytes, patch_rate * heartbeat / 1800 * patch_bytes, get_rate * api_check / 1800))
+    total_reads = total_writes = total_write_bytes = 0.0
+    print("steady state per node per hour, measured, then extrapolated to the defaults (heartbeat 30m, API checks 30m):")
+    for kind, count in sorted(kinds.items()):
+        steady = max(count - agents, 0) / agents / steady_hours
+        if "/events" in kind:
+            scale = 0.0
+        elif kind.startswith("PATCH") and kind.endswith("/status"):
+            scale = heartbeat / 1800
+        else:
+            scale = api_check / 1800
+        per_request = written[kind] / count if count else 0
+        default_rate = steady * scale
+        print("  %-70s %7.1f/h measured, %5.2f/h at defaults" % (kind, steady, default_rate))
+        if kind.startswith("GET"):
+            total_reads += default_rate
+        else:
+            total_writes += default_rate
+            total_write_bytes += default_rate * per_request
+    print("at defaults, per node per hour (estimate): %.2f reads, %.2f writes, %.0f bytes written" % (total_reads, total_writes, total_write_bytes))
 
-    cpu, peak, cycles = [], [], []
+    cpu, child, peak, cycles = [], [], [], []
     for path in glob.glob(work + "/logs/*.log"):
         for line in open(path):
             if 'msg="stopped"' in line:
                 fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
                 if fields.get("steadyCPUPerCycleMs", "unknown") != "unknown":
                     cpu.append(float(fields["steadyCPUPerCycleMs"]))
+                if fields.get("childCPUPerCycleMs", "unknown") != "unknown":
+                    child.append(float(fields["childCPUPerCycleMs"]))
                 if fields.get("peakRSSKiB", "unknown") != "unknown":
                     peak.append(int(fields["peakRSSKiB"]))
                 cycles.append(int(fields["cycles"]))
@@ -75,6 +79,8 @@ def main():
     print("agents that logged a stop line: %d of %d; cycles per agent: median %s" % (len(cycles), agents, statistics.median(cycles) if cycles else "-"))
     if cpu:
         print("CPU per cycle after the first (getrusage): median %.2f ms, max %.2f ms" % (statistics.median(cpu), max(cpu)))
+    if child:
+        print("CPU per cycle of child processes (k3s --version, plugin runs by checks): median %.2f ms, max %.2f ms" % (statistics.median(child), max(child)))
     if peak:
         print("peak RSS (VmHWM): median %.1f MB, max %.1f MB" % (statistics.median(peak) / 1024, max(peak) / 1024))
     if rss:

@@ -118,13 +118,16 @@ public final class NodeDaemon: Sendable {
         let snapshot = status.current
         let cpu = usage.userSeconds + usage.systemSeconds
         var perCycle = "unknown"
+        var childrenPerCycle = "unknown"
         if let first = afterFirstCycle.withLock({ $0 }), snapshot.cycles > first.cycles {
-            let steady = cpu - first.usage.userSeconds - first.usage.systemSeconds
-            perCycle = format3(steady * 1000 / Double(snapshot.cycles - first.cycles))
+            let cycles = Double(snapshot.cycles - first.cycles)
+            perCycle = format3((cpu - first.usage.userSeconds - first.usage.systemSeconds) * 1000 / cycles)
+            childrenPerCycle = format3((usage.childrenSeconds - first.usage.childrenSeconds) * 1000 / cycles)
         }
         logger.info("stopped", [
             ("signal", "\(stopSignal)"), ("cycles", "\(snapshot.cycles)"), ("cpuSeconds", format3(cpu)),
-            ("steadyCPUPerCycleMs", perCycle), ("peakRSSKiB", usage.peakResidentKiB.map(String.init) ?? "unknown"),
+            ("steadyCPUPerCycleMs", perCycle), ("childCPUPerCycleMs", childrenPerCycle),
+            ("peakRSSKiB", usage.peakResidentKiB.map(String.init) ?? "unknown"),
         ])
         return 0
     }

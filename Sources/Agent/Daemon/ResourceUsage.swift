@@ -8,6 +8,8 @@ import Glibc
 struct ResourceUsage {
     var userSeconds: Double
     var systemSeconds: Double
+    /// CPU time of waited-for child processes (`k3s --version`, the plugin run by checks).
+    var childrenSeconds: Double
     /// Peak resident set size (VmHWM in /proc/self/status), in KiB.
     var peakResidentKiB: Int?
 
@@ -16,7 +18,10 @@ struct ResourceUsage {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        return ResourceUsage(userSeconds: user, systemSeconds: system, peakResidentKiB: peakResident())
+        var children = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &children)
+        let childrenSeconds = Double(children.ru_utime.tv_sec + children.ru_stime.tv_sec) + Double(children.ru_utime.tv_usec + children.ru_stime.tv_usec) / 1e6
+        return ResourceUsage(userSeconds: user, systemSeconds: system, childrenSeconds: childrenSeconds, peakResidentKiB: peakResident())
     }
 
     private static func peakResident() -> Int? {
