@@ -115,6 +115,7 @@ extension DaemonTests {
             #expect(FileManager.default.fileExists(atPath: daemon.node.root + "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"))
             #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
             // Restart policy never leaves the restart pending, which the restart.pending check fails.
+            #expect(daemon.waitForLog("msg=\"check status changed\" check=restart.pending from=none to=fail"))
             let metrics = try daemon.get("/metrics")
             #expect(metrics.contains("harbor_keyless_check_status{check=\"host-files\",status=\"pass\"} 1"))
             #expect(metrics.contains("harbor_keyless_check_status{check=\"restart.pending\",status=\"fail\"} 1"))

@@ -90,7 +90,6 @@ actor DaemonCycle {
             status.update { $0.lastAPICheck = Date().timeIntervalSince1970 }
         }
         outcomes += apiOutcomes
-        logStatusChanges(outcomes)
 
         // 4. Readiness from the results, then the reports.
         let readiness = NodeReadiness.evaluate(checks: outcomes, rejection: reconcile.rejection)
@@ -106,6 +105,7 @@ actor DaemonCycle {
             snapshot.restart = restartState
             snapshot.restart.coordination = permit == nil ? "none" : (permit!.isUncoordinated ? "uncoordinated" : "leases")
         }
+        logStatusChanges(outcomes)
         var written = true
         if let reporter {
             written = await reporter.report(readiness)
