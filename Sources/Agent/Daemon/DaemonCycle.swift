@@ -70,7 +70,7 @@ actor DaemonCycle {
     func run() async -> Bool {
         let started = ContinuousClock.now
 
-        // 1. Read the Node when the API checks are due, so a restart below knows whether
+        // 1. Read the Node when the API checks are due, so a restart below can tell whether
         //    this is a control-plane node.
         var apiFailed = false
         if let api, apiCheckDue() {

@@ -247,8 +247,8 @@ public final class NodeDaemon: Sendable {
         }
     }
 
-    /// The configuration for logs and `/status`. It contains no secret, because the
-    /// agent's configuration has none.
+    /// Summarizes the configuration for logs and `/status`. The summary contains no secret,
+    /// because the agent's configuration has none.
     static func summary(_ configuration: AgentConfiguration) -> [String: String] {
         [
             "registries": configuration.registries.map(\.host).joined(separator: ","),
