@@ -211,4 +211,22 @@ struct RestartNodeTests {
         #expect(status("host.drop-in") == "pass")
         #expect(status("journal.symptoms") == "pass")
     }
+
+    @Test("a restart done by hand settles a pending one")
+    func restartByHand() async throws {
+        let (node, manager) = try await bootNode()
+        let first = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", "never"])
+        #expect(first.output.contains("restart pending"))
+        // systemd counts starts per unit; keep clear of its start limit.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await manager.restart("k3s.service", timeout: .seconds(30)) == .done)
+        let restarted = try #require(try manager.unitState("k3s.service"))
+
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(next.status == 0, "\(next.error)")
+        #expect(next.output.contains("k3s.service was restarted after the files changed"))
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("pendingRestart") == false)
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+    }
 }

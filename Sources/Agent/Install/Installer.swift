@@ -102,7 +102,7 @@ public struct Installer: Sendable {
         case .pending:
             report.keptExecutables = staleExecutables.map(\.path)
             report.plan.files = writes.files
-        case .notNeeded, .restarted, .unitStopped:
+        case .notNeeded, .restarted, .unitStopped, .startedSince:
             var removals = plan
             removals.files = staleExecutables
             try apply(removals, root: root)
@@ -162,7 +162,7 @@ public struct Installer: Sendable {
         case .pending(let reason):
             let since = state.pendingRestart?.since ?? Date().timeIntervalSince1970
             state.pendingRestart = AgentState.PendingRestart(reason: reason, since: since)
-        case .restarted, .unitStopped:
+        case .restarted, .unitStopped, .startedSince:
             state.pendingRestart = nil
         case .notNeeded:
             break

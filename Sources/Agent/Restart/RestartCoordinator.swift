@@ -12,6 +12,8 @@ public enum RestartOutcome: Sendable, Equatable {
     case unitStopped(unit: String)
     /// A restart is due but was not done; recorded on the host as pending.
     case pending(reason: String)
+    /// A pending restart was done by someone else: k3s started after it became due.
+    case startedSince(unit: String)
 }
 
 /// Restarts k3s through systemd after a change, verifies it, and rolls the files back when
@@ -48,6 +50,9 @@ struct RestartCoordinator {
     ) async throws -> RestartOutcome {
         let paths = plan.paths
         let changed = plan.files.filter { $0.action != .unchanged }.map(\.path)
+        if !plan.needsRestart, configuration.restartPolicy != .always, let unit = startedSincePending(state) {
+            return .startedSince(unit: unit)
+        }
         let due = plan.needsRestart || state.pendingRestart != nil || configuration.restartPolicy == .always
         let command = "systemctl restart \(configuration.unit ?? "k3s")"
 
@@ -201,6 +206,20 @@ struct RestartCoordinator {
     }
 }
 
+extension RestartCoordinator {
+    /// Returns the running k3s unit when its main process started after the pending restart
+    /// became due: an operator restarted k3s by hand, so the kubelet runs the current files.
+    /// Returns nil when nothing is pending or systemd cannot tell.
+    func startedSincePending(_ state: AgentState) -> String? {
+        guard let pending = state.pendingRestart, case .success(let manager) = connect(),
+            case .running(let unit)? = try? K3sUnit.resolve(explicit: configuration.unit, manager: manager),
+            let unitState = try? manager.unitState(unit)
+        else { return nil }
+        let startedAt = Double(unitState.execMainStartTimestamp) / 1_000_000
+        return startedAt > pending.since ? unit : nil
+    }
+}
+
 /// A restart that failed, with whether the files were rolled back.
 public struct RestartFailure: Error, CustomStringConvertible {
     public var error: RestartError
@@ -215,6 +234,9 @@ extension RestartCoordinator {
     /// back on failure: the files left are the operator's own, and restoring ours would undo
     /// the uninstall.
     func restartAfterUninstall(plan: InstallPlan, state: inout AgentState, save: (AgentState) throws -> Void) async throws -> RestartOutcome {
+        if !plan.needsRestart, let unit = startedSincePending(state) {
+            return .startedSince(unit: unit)
+        }
         let due = plan.needsRestart || state.pendingRestart != nil
         guard due else { return .notNeeded }
         let command = "systemctl restart \(configuration.unit ?? "k3s")"
