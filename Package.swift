@@ -69,10 +69,12 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "NodeTestSupport"], exclude: ["systemd_manager_standin.py"]),
-        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "APIStandInSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "APIStandInSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Systemd", "NodeTestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI", "APIStandInSupport"]),
+        // Starts the loopback kube-apiserver stand-in (Tests/apistandin/standin.py) for tests.
+        .target(name: "APIStandInSupport", dependencies: ["KubeAPI"], path: "Tests/APIStandInSupport"),
         // Boots real-systemd nodes for the tests that need them (Tests/node/node.sh).
         .target(name: "NodeTestSupport", path: "Tests/NodeTestSupport"),
     ]

@@ -14,8 +14,20 @@ public struct K3sServiceCommand: Sendable, Equatable {
 
     public init() {}
 
+    /// Returns the executable of the last `ExecStart=` of a unit file, without systemd's
+    /// `-@:+!` prefixes.
+    public static func executable(unitFile text: String) -> String? {
+        guard let words = execStartWords(text), let first = words.first else { return nil }
+        return String(first.drop { "-@:+!".contains($0) })
+    }
+
     /// Reads the last `ExecStart=` of a unit file. Returns nil when there is none.
     public static func parse(unitFile text: String) -> K3sServiceCommand? {
+        execStartWords(text).map { parse(words: $0) }
+    }
+
+    /// The words of the last `ExecStart=`, or nil when there is none.
+    static func execStartWords(_ text: String) -> [String]? {
         // Join continuation lines, then keep the last ExecStart= (a later one replaces an
         // earlier one in a drop-in; an empty one resets).
         var logical: [String] = []
@@ -38,8 +50,7 @@ public struct K3sServiceCommand: Sendable, Equatable {
             let value = trimmed.dropFirst("ExecStart=".count)
             execStart = value.allSatisfy({ $0 == " " }) ? nil : String(value)
         }
-        guard let execStart else { return nil }
-        return parse(words: splitWords(execStart))
+        return execStart.map(splitWords)
     }
 
     /// Reads k3s arguments; the first word is the executable (with systemd's `-@:+!` prefixes).

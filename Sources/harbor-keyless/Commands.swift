@@ -73,6 +73,8 @@ private func printReport(_ report: InstallReport) {
         }
     case .unitStopped(let unit):
         print("\(unit) is not running; k3s reads the new files when it starts")
+    case .startedSince(let unit):
+        print("\(unit) was restarted after the files changed; no restart needed")
     case .pending(let reason):
         print("restart pending: \(reason)")
     }

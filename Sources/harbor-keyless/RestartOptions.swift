@@ -4,7 +4,7 @@ import Agent
 enum RestartOptions {
     static let specs: [OptionSpec] = [
         OptionSpec(name: "force", valueName: nil, help: "apply a configuration k3s rejected before, or remove executables without a restart"),
-        OptionSpec(name: "settle-window", valueName: "DURATION", help: "how long k3s must stay up unchanged after a restart (default 60s)"),
+        OptionSpec(name: "settle-window", valueName: "DURATION", help: "how long k3s must stay up unchanged after a restart (default 60s, at least 5s)"),
         OptionSpec(name: "restart-timeout", valueName: "DURATION", help: "how long to wait for systemd's restart job (default 5m)"),
     ]
 
@@ -12,6 +12,11 @@ enum RestartOptions {
         var settings = RestartSettings()
         if let text = options.value("settle-window") {
             settings.settleWindow = try duration(text, option: "settle-window")
+            // A shorter window ends before a kubelet has checked its provider config, which
+            // turns verification off.
+            guard settings.settleWindow >= RestartSettings.minimumSettleWindow else {
+                throw UsageError("--settle-window \(text) is shorter than the minimum of \(RestartSettings.minimumSettleWindow)")
+            }
         }
         if let text = options.value("restart-timeout") {
             settings.jobTimeout = try duration(text, option: "restart-timeout")

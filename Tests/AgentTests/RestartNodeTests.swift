@@ -27,7 +27,7 @@ struct RestartNodeTests {
     func agent(_ node: NodeHarness, _ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = URL(filePath: NodeTree.agentPath)
-        process.arguments = arguments + ["--host-root", node.root, "--config", "/dev/null", "--settle-window", "3s"]
+        process.arguments = arguments + ["--host-root", node.root, "--config", "/dev/null", "--settle-window", "5s"]
         process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
         let output = Pipe()
         let error = Pipe()
@@ -140,7 +140,7 @@ struct RestartNodeTests {
 
         let (status, output) = try node.exec([
             "/opt/harbor-keyless/harbor-keyless", "install", "--registry", "harbor.example.com",
-            "--config", "/dev/null", "--settle-window", "3s",
+            "--config", "/dev/null", "--settle-window", "5s",
         ])
 
         #expect(status == 0)
@@ -210,5 +210,36 @@ struct RestartNodeTests {
         #expect(status("restart.pending") == "pass")
         #expect(status("host.drop-in") == "pass")
         #expect(status("journal.symptoms") == "pass")
+    }
+
+    @Test("a restart done by hand settles a pending one")
+    func restartByHand() async throws {
+        let (node, manager) = try await bootNode()
+        let first = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", "never"])
+        #expect(first.output.contains("restart pending"))
+        // systemd counts starts per unit; keep clear of its start limit.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await manager.restart("k3s.service", timeout: .seconds(30)) == .done)
+        let restarted = try #require(try manager.unitState("k3s.service"))
+
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(next.status == 0, "\(next.error)")
+        #expect(next.output.contains("k3s.service was restarted after the files changed"))
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("pendingRestart") == false)
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+    }
+
+    @Test("a --unit that does not run k3s is rejected before writing")
+    func wrongUnit() async throws {
+        let (node, manager) = try await bootNode()
+        let journald = try #require(try manager.unitState("systemd-journald.service"))
+
+        let run = try agent(node, ["install", "--registry", "harbor.example.com", "--unit", "systemd-journald.service"])
+
+        #expect(run.status == 1)
+        #expect(run.error.contains("does not run k3s"))
+        #expect(node.read(Self.dropIn) == nil)
+        #expect(try manager.unitState("systemd-journald.service")?.invocationID == journald.invocationID)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import APIStandInSupport
 import Testing
 @testable import Checks
 

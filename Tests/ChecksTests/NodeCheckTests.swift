@@ -1,5 +1,6 @@
 import Foundation
 import HostFiles
+import APIStandInSupport
 import Testing
 @testable import Checks
 

@@ -1,3 +1,4 @@
+import APIStandInSupport
 import Foundation
 import Testing
 
@@ -20,7 +21,7 @@ extension DaemonTests {
                 try DaemonProcess(
                     extraArguments: [
                         "--kubeconfig", kubeconfig, "--node-name", node, "--namespace", "harbor-keyless",
-                        "--unit", "k3s.service", "--settle-window", "1s",
+                        "--unit", "k3s.service", "--settle-window", "5s",
                     ],
                     environment: ["DBUS_SYSTEM_BUS_ADDRESS": bus.address],
                     restartPolicy: "if-changed",

@@ -1,4 +1,5 @@
 import Foundation
+import APIStandInSupport
 import Testing
 import KubeAPI
 

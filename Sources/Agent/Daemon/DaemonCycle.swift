@@ -191,7 +191,8 @@ actor DaemonCycle {
     }
 
     /// True when nothing is left to retry: no restart pending, or one that only an operator
-    /// finishes (policy `never`).
+    /// finishes (policy `never`). NOTE: with policy `never`, a restart done by hand is then
+    /// noticed at the next full install, up to `fullInstallEvery` cycles later.
     private static func isSettled(_ outcome: RestartOutcome, policy: RestartPolicy) -> Bool {
         if case .pending = outcome { return policy == .never }
         return true
@@ -205,6 +206,8 @@ actor DaemonCycle {
             changedSinceAPICheck = true
             status.update { $0.restartTotal["verified", default: 0] += 1 }
             logger.info("restarted k3s", [("unit", unit), ("result", "verified"), ("steps", steps.map(\.name).joined(separator: ","))])
+        case .startedSince(let unit):
+            logger.info("k3s was restarted by someone else since the restart became due; nothing left to restart", [("unit", unit)])
         case .unitStopped(let unit):
             logger.info("k3s is not running; it reads the new files when it starts", [("unit", unit)])
         case .pending(let reason):

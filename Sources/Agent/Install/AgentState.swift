@@ -10,6 +10,14 @@ public struct AgentState: Codable, Sendable, Equatable {
         public var reason: String
         /// Seconds since 1970, UTC.
         public var since: Double
+        /// Files written since the kubelet last loaded its files; a rollback restores them.
+        public var changedPaths: [String]?
+
+        public init(reason: String, since: Double, changedPaths: [String]? = nil) {
+            self.reason = reason
+            self.since = since
+            self.changedPaths = changedPaths
+        }
     }
 
     /// Provider names our last install wrote, so a later install can remove entries the

@@ -32,6 +32,8 @@ public struct PlannedFile: Sendable, Equatable {
 public struct InstallPlan: Sendable {
     public var paths: NodePaths
     public var kubernetesVersion: String
+    /// `major.minor` of that version: what decides whether a kubelet accepts the config.
+    public var kubernetesMinorRelease: String = ""
     /// Where the version came from, for messages: the k3s binary's path or the flag.
     public var kubernetesVersionSource: String
     public var providerNames: [String]
@@ -48,7 +50,7 @@ public struct InstallPlan: Sendable {
     /// drop-in), as planned, and the Kubernetes version it was rendered for. A configuration
     /// k3s rejected is remembered by this digest, so a k3s upgrade allows another attempt.
     public var configurationDigest: String {
-        var parts: [[UInt8]] = [Array("kubernetes \(kubernetesVersion)\n".utf8)]
+        var parts: [[UInt8]] = [Array("kubernetes \(kubernetesMinorRelease)\n".utf8)]
         for kind in [PlannedFile.Kind.providerConfig, .dropIn] {
             let contents = files.first { $0.kind == kind }?.contents ?? []
             parts.append(Array("\(kind.rawValue) \(contents.count)\n".utf8))

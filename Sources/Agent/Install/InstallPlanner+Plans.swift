@@ -69,7 +69,7 @@ extension InstallPlanner {
             if let removal = try plannedRemoval(.executable, path: paths.executable(named: name)) { files.append(removal) }
         }
 
-        return InstallPlan(
+        var plan = InstallPlan(
             paths: paths,
             kubernetesVersion: version.description,
             kubernetesVersionSource: versionSource,
@@ -77,6 +77,8 @@ extension InstallPlanner {
             files: files,
             warnings: warnings
         )
+        plan.kubernetesMinorRelease = version.minorRelease
+        return plan
     }
 
     /// Plans an uninstall: the drop-in first, then our provider entries (the config file is

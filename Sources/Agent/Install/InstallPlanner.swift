@@ -52,6 +52,7 @@ struct InstallPlanner {
             binDirectory: NodePaths.defaultBinDirectory,
             providerConfig: NodePaths.defaultProviderConfig
         )
+        paths.unit = command.unit
 
         // Merge the operator's files without our own drop-in: what they set is theirs.
         let effective = try operatorK3sConfig(paths)
@@ -100,7 +101,20 @@ struct InstallPlanner {
 
         var commands: [(String, K3sServiceCommand)] = []
         for name in names.sorted() {
-            guard let text = try readText(directory + "/" + name), var command = K3sServiceCommand.parse(unitFile: text) else { continue }
+            // Drop-ins in `<unit>.d/*.conf` may replace ExecStart (an empty ExecStart= resets
+            // it), so they are read after the unit file, in name order.
+            guard var text = try readText(directory + "/" + name) else { continue }
+            let dropInDirectory = directory + "/" + name + ".d"
+            let dropIns: [String]
+            do {
+                dropIns = try root.list(dropInDirectory) ?? []
+            } catch {
+                throw InstallError("cannot list \(dropInDirectory): \(error)", fix: "check the directory's permissions")
+            }
+            for dropIn in dropIns.sorted() where dropIn.hasSuffix(".conf") {
+                text += "\n" + (try readText(dropInDirectory + "/" + dropIn) ?? "")
+            }
+            guard var command = K3sServiceCommand.parse(unitFile: text) else { continue }
             if command.configFile == nil, let environment = try readText(directory + "/" + name + ".env") {
                 command.configFile = k3sConfigFile(fromEnvironmentFile: environment)
             }

@@ -69,6 +69,7 @@ public struct Installer: Sendable {
             )
         }
         if force { state.restartInFlight = nil }
+        try coordinator.preflight()
 
         // 2. Record our provider names before writing, so an interrupted run leaves no entry
         // that a later run would take for a foreign one. Then write the files, except the
@@ -81,8 +82,14 @@ public struct Installer: Sendable {
         writes.files = plan.files.filter { !($0.kind == .executable && $0.action == .remove) }
         let staleExecutables = plan.files.filter { $0.kind == .executable && $0.action == .remove }
         try apply(writes, root: root)
-        if plan.needsRestart, state.pendingRestart == nil {
-            state.pendingRestart = AgentState.PendingRestart(reason: "changed \(restartTriggers(plan))", since: Date().timeIntervalSince1970)
+        if plan.needsRestart {
+            let changed = plan.files.filter { $0.action != .unchanged }.map(\.path)
+            let earlier = state.pendingRestart?.changedPaths ?? []
+            state.pendingRestart = AgentState.PendingRestart(
+                reason: "changed \(restartTriggers(plan))",
+                since: state.pendingRestart?.since ?? Date().timeIntervalSince1970,
+                changedPaths: earlier + changed.filter { !earlier.contains($0) }
+            )
         }
         try save(state)
 
@@ -105,7 +112,7 @@ public struct Installer: Sendable {
         case .pending:
             report.keptExecutables = staleExecutables.map(\.path)
             report.plan.files = writes.files
-        case .notNeeded, .restarted, .unitStopped:
+        case .notNeeded, .restarted, .unitStopped, .startedSince:
             var removals = plan
             removals.files = staleExecutables
             try apply(removals, root: root)
@@ -164,8 +171,8 @@ public struct Installer: Sendable {
         switch outcome {
         case .pending(let reason):
             let since = state.pendingRestart?.since ?? Date().timeIntervalSince1970
-            state.pendingRestart = AgentState.PendingRestart(reason: reason, since: since)
-        case .restarted, .unitStopped:
+            state.pendingRestart = AgentState.PendingRestart(reason: reason, since: since, changedPaths: state.pendingRestart?.changedPaths)
+        case .restarted, .unitStopped, .startedSince:
             state.pendingRestart = nil
         case .notNeeded:
             break

@@ -22,6 +22,9 @@ public struct NodePaths: Sendable, Equatable {
     public var binDirectorySetBy: String?
     public var providerConfigSetBy: String?
 
+    /// The k3s unit file found on the node, when there is exactly one.
+    public var unit: String?
+
     public var operatorChosePaths: Bool { binDirectorySetBy != nil || providerConfigSetBy != nil }
 
     public func executable(named name: String) -> String { binDirectory + "/" + name }

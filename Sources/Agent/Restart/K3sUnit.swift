@@ -1,3 +1,5 @@
+internal import HostFiles
+internal import K3sConfig
 internal import Systemd
 
 /// Finds the systemd unit that runs k3s on this node: `k3s.service` (server),
@@ -17,13 +19,22 @@ struct K3sUnit {
     /// Units whose state systemd reports as running or starting.
     static let runningStates: Set<String> = ["active", "activating", "reloading"]
 
-    static func resolve(explicit: String?, manager: SystemdManager) throws(RestartError) -> Resolution {
+    static func resolve(explicit: String?, manager: SystemdManager, root: HostRoot) throws(RestartError) -> Resolution {
         if let explicit {
             let state = try unitState(explicit, manager: manager)
             guard let state, state.loadState == "loaded" else {
                 throw RestartError(
                     "the unit \(explicit) given with --unit is not loaded by systemd on \(manager.busAddress)",
                     fix: "check the name with `systemctl list-units 'k3s*'`"
+                )
+            }
+            // Restarting another service (journald, a database) is worse than not restarting.
+            let text = (try? root.read(state.fragmentPath)).flatMap { String(validating: $0, as: UTF8.self) }
+            let executable = text.flatMap { K3sServiceCommand.executable(unitFile: $0) }
+            guard let executable, executable.split(separator: "/").last == "k3s" else {
+                throw RestartError(
+                    "the unit \(explicit) given with --unit does not run k3s (ExecStart of \(state.fragmentPath): \(executable ?? "unreadable"))",
+                    fix: "pass the unit that runs k3s, such as k3s.service or k3s-agent.service"
                 )
             }
             return runningStates.contains(state.activeState) ? .running(explicit) : .stopped(explicit)

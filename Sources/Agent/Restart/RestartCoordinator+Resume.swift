@@ -16,7 +16,19 @@ extension RestartCoordinator {
 
         let expected = inFlight.phase == .restarting ? (paths.binDirectory, paths.providerConfig) : nil
         let verifier = RestartVerifier(manager: manager, journal: journal, settings: settings, expectedPaths: expected)
-        let outcome = await verifier.verifyRunning(inFlight.unit)
+
+        // 1. A restart job the killed run started may still be running: let it finish.
+        await waitWhileStarting(inFlight.unit, manager: manager)
+
+        // 2. A main process older than the record means systemd never got the restart (the
+        // run was killed between recording it and asking for it): do it now.
+        var outcome: RestartVerifier.Outcome
+        let started = (try? manager.unitState(inFlight.unit)).map { Double($0.execMainStartTimestamp) / 1_000_000 } ?? 0
+        if started < inFlight.startedAt {
+            outcome = await verifier.restart(inFlight.unit)
+        } else {
+            outcome = await verifier.verifyRunning(inFlight.unit)
+        }
         if outcome.verified {
             state.restartInFlight = nil
             state.pendingRestart = nil
@@ -47,6 +59,19 @@ extension RestartCoordinator {
                 rolledBack: true,
                 steps: outcome.steps
             )
+        }
+    }
+
+    /// Waits, up to the job timeout, while the unit runs its start commands (`activating` in
+    /// `start-pre`, `start` or `start-post`). A crash loop (`auto-restart`) does not count.
+    private func waitWhileStarting(_ unit: String, manager: SystemdManager) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: settings.jobTimeout)
+        while clock.now < deadline {
+            guard let state = try? manager.unitState(unit), state.activeState == "activating",
+                ["start-pre", "start", "start-post", "condition"].contains(state.subState)
+            else { return }
+            try? await Task.sleep(for: settings.pollInterval)
         }
     }
 }

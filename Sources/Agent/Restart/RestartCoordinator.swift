@@ -12,6 +12,8 @@ public enum RestartOutcome: Sendable, Equatable {
     case unitStopped(unit: String)
     /// A restart is due but was not done; recorded on the host as pending.
     case pending(reason: String)
+    /// A pending restart was done by someone else: k3s started after it became due.
+    case startedSince(unit: String)
 }
 
 /// Restarts k3s through systemd after a change, verifies it, and rolls the files back when
@@ -49,9 +51,17 @@ struct RestartCoordinator {
         save: (AgentState) throws -> Void
     ) async throws -> RestartOutcome {
         let paths = plan.paths
-        let changed = plan.files.filter { $0.action != .unchanged }.map(\.path)
+        // A pending restart's files changed in an earlier run; the kubelet has not loaded them
+        // either, so a rollback restores them too.
+        let pendingPaths = state.pendingRestart?.changedPaths ?? []
+        let changed = plan.files.filter { $0.action != .unchanged }.map(\.path) + pendingPaths.filter { path in
+            !plan.files.contains { $0.path == path && $0.action != .unchanged }
+        }
+        if !plan.needsRestart, configuration.restartPolicy != .always, let unit = startedSincePending(state) {
+            return .startedSince(unit: unit)
+        }
         let due = plan.needsRestart || state.pendingRestart != nil || configuration.restartPolicy == .always
-        let command = "systemctl restart \(configuration.unit ?? "k3s")"
+        let command = "systemctl restart \(configuration.unit ?? plan.paths.unit ?? "k3s")"
 
         if configuration.restartPolicy == .never {
             return due ? .pending(reason: "restart policy is never; finish with `\(command)`") : .notNeeded
@@ -67,7 +77,7 @@ struct RestartCoordinator {
 
         let unit: String
         do {
-            switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager) {
+            switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager, root: root) {
             case .stopped(let name):
                 return .unitStopped(unit: name)
             case .running(let name):
@@ -179,11 +189,23 @@ struct RestartCoordinator {
 
         // Restore in reverse order of the install: the drop-in first, so k3s never points at a
         // config that names an executable already restored away.
-        let restoreError = restore(changed.reversed())
+        if let restoreError = restore(changed.reversed()) {
+            state.restartInFlight?.phase = .failed
+            try save(state)
+            throw RestartFailure(
+                error: RestartError(
+                    "k3s did not come up with the new files (\(reason)), and the previous files could not be restored (\(restoreError)); k3s was not restarted again",
+                    fix: "restore the files by hand or correct them, restart k3s, then run `harbor-keyless install --force`",
+                    journalLines: failed.journalLines
+                ),
+                rolledBack: false,
+                steps: failed.steps
+            )
+        }
 
         let verifier = RestartVerifier(manager: manager, journal: journal, settings: settings, expectedPaths: nil)
         let second = await verifier.restart(unit)
-        if second.verified && restoreError == nil {
+        if second.verified {
             state.restartInFlight = nil
             state.pendingRestart = nil
             try save(state)
@@ -200,7 +222,7 @@ struct RestartCoordinator {
 
         state.restartInFlight?.phase = .failed
         try save(state)
-        let secondReason = second.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? restoreError ?? "unknown"
+        let secondReason = second.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? "unknown"
         throw RestartFailure(
             error: RestartError(
                 "k3s did not come up with the new files (\(reason)), and the restart after restoring the previous files failed too (\(secondReason)); stopped without further restarts",
@@ -222,12 +244,36 @@ struct RestartCoordinator {
         }
         for path in paths {
             do {
-                _ = try backups.restore(path)
+                if try backups.restore(path) == nil {
+                    return "no backup of \(path) in \(backups.directory)"
+                }
             } catch {
                 return "cannot restore \(path): \(error)"
             }
         }
         return nil
+    }
+}
+
+extension RestartCoordinator {
+    /// Resolves the k3s unit before any file is written, so an ambiguous or wrong unit stops
+    /// the install while the node is untouched. Does nothing when the policy never restarts
+    /// or no bus answers (the restart is then recorded as pending).
+    func preflight() throws {
+        guard configuration.restartPolicy != .never, case .success(let manager) = connect() else { return }
+        _ = try K3sUnit.resolve(explicit: configuration.unit, manager: manager, root: root)
+    }
+
+    /// Returns the running k3s unit when its main process started after the pending restart
+    /// became due: an operator restarted k3s by hand, so the kubelet runs the current files.
+    /// Returns nil when nothing is pending or systemd cannot tell.
+    func startedSincePending(_ state: AgentState) -> String? {
+        guard let pending = state.pendingRestart, case .success(let manager) = connect(),
+            case .running(let unit)? = try? K3sUnit.resolve(explicit: configuration.unit, manager: manager, root: root),
+            let unitState = try? manager.unitState(unit)
+        else { return nil }
+        let startedAt = Double(unitState.execMainStartTimestamp) / 1_000_000
+        return startedAt > pending.since ? unit : nil
     }
 }
 
@@ -245,9 +291,12 @@ extension RestartCoordinator {
     /// back on failure: the files left are the operator's own, and restoring ours would undo
     /// the uninstall.
     func restartAfterUninstall(plan: InstallPlan, state: inout AgentState, save: (AgentState) throws -> Void) async throws -> RestartOutcome {
+        if !plan.needsRestart, let unit = startedSincePending(state) {
+            return .startedSince(unit: unit)
+        }
         let due = plan.needsRestart || state.pendingRestart != nil
         guard due else { return .notNeeded }
-        let command = "systemctl restart \(configuration.unit ?? "k3s")"
+        let command = "systemctl restart \(configuration.unit ?? plan.paths.unit ?? "k3s")"
         if configuration.restartPolicy == .never {
             return .pending(reason: "restart policy is never; finish with `\(command)`")
         }
@@ -258,7 +307,7 @@ extension RestartCoordinator {
             return .pending(reason: "systemd is not reachable (\(error)); finish with `\(command)` on the node")
         }
         let unit: String
-        switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager) {
+        switch try K3sUnit.resolve(explicit: configuration.unit, manager: manager, root: root) {
         case .stopped(let name): return .unitStopped(unit: name)
         case .running(let name): unit = name
         }

@@ -9,6 +9,10 @@ public struct RestartSettings: Sendable, Equatable {
     /// the provider config, so "job done" alone proves nothing.
     public var settleWindow: Duration = .seconds(60)
 
+    /// The shortest settle window the command line accepts. The k3s stand-in checks its config
+    /// a second after READY=1; a real k3s server's kubelet takes seconds more.
+    public static let minimumSettleWindow: Duration = .seconds(5)
+
     /// How often the unit's state is read inside the settle window.
     public var pollInterval: Duration = .seconds(1)
 

@@ -60,10 +60,21 @@ public struct DoctorOptions: Sendable, Equatable {
         }
 
         /// Parses `ns/name`; nil for anything else.
+        /// Parses `NAMESPACE/NAME`. The namespace must be a DNS label and the name a DNS
+        /// subdomain (Kubernetes object name rules), so neither can add path segments to a
+        /// request such as `.../serviceaccounts/NAME/token`.
         public init?(parsing text: String) {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            guard parts.count == 2, Self.isDNSLabel(parts[0]), parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy(Self.isDNSLabel),
+                parts[1].count <= 253
+            else { return nil }
             self.init(namespace: String(parts[0]), name: String(parts[1]))
+        }
+
+        /// Lowercase letters, digits and inner '-', 1 to 63 characters (RFC 1123 label).
+        static func isDNSLabel(_ text: Substring) -> Bool {
+            !text.isEmpty && text.count <= 63 && text.first != "-" && text.last != "-"
+                && text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
         }
 
         public var description: String { "\(namespace)/\(name)" }

@@ -1,3 +1,4 @@
+import APIStandInSupport
 import Dispatch
 import Foundation
 

@@ -1,5 +1,6 @@
 import Foundation
 import K3sConfig
+import APIStandInSupport
 import Testing
 @testable import Checks
 import HostFiles
@@ -157,7 +158,7 @@ func unsignedJWT(claims: [String: Any], kid: String?) throws -> String {
 /// Journal entries from a fixture file's lines (`#` headers dropped), all of one invocation,
 /// one second apart ending now.
 func journal(fixture name: String, invocation: String = "0123456789abcdef0123456789abcdef") throws -> [JournalEntry] {
-    let lines = try fixtureText("journal/" + name).split(separator: "\n").map(String.init)
+    let lines = try fixture("journal/" + name).split(separator: "\n").map(String.init)
     return journal(lines: lines, invocation: invocation)
 }
 

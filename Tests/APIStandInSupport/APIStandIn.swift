@@ -5,31 +5,31 @@ import KubeAPI
 /// (the real one cannot run on test machines). It makes its own CA and client certificates
 /// in a temporary directory, and exits when this object is released or the test process ends.
 /// Every stored property is set once in `init`, so sharing an instance between tests is safe.
-final class APIStandIn: @unchecked Sendable {
-    let port: Int
-    let directory: String
+public final class APIStandIn: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
     private let process: Process
     private let input: Pipe
 
-    var server: String { "https://127.0.0.1:\(port)" }
-    var tokenFile: String { "\(directory)/tokens.json" }
-    var logPath: String { "\(directory)/requests.jsonl" }
+    public var server: String { "https://127.0.0.1:\(port)" }
+    public var tokenFile: String { "\(directory)/tokens.json" }
+    public var logPath: String { "\(directory)/requests.jsonl" }
 
     /// The default identities: client certificates for two nodes, an admin and an expired
     /// node certificate, and service account tokens.
-    static var defaultClients: [[String: Any]] { [
+    public static var defaultClients: [[String: Any]] { [
         ["name": "node-a", "user": "system:node:node-a", "groups": ["system:nodes"]],
         ["name": "admin", "user": "system:admin", "groups": ["system:masters"]],
         ["name": "expired", "user": "system:node:node-a", "groups": ["system:nodes"], "expired": true],
     ] }
 
-    static let agentToken = "agent-token-0123456789"
-    static let otherToken = "other-token-9876543210"
+    public static let agentToken = "agent-token-0123456789"
+    public static let otherToken = "other-token-9876543210"
 
     /// Starts a stand-in with `overrides` merged over the default configuration. The blocking
     /// start-up (spawning Python, waiting for its first line) runs on its own thread, so it
     /// never occupies a thread of Swift's cooperative pool, which other tests need.
-    static func start(_ overrides: [String: Any] = [:]) async throws -> APIStandIn {
+    public static func start(_ overrides: [String: Any] = [:]) async throws -> APIStandIn {
         let overridesJSON = try JSONSerialization.data(withJSONObject: overrides)
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
@@ -44,7 +44,7 @@ final class APIStandIn: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
         // Configuration: defaults, the agent's RBAC, then the test's overrides.
-        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let script = tests.appendingPathComponent("apistandin/standin.py").path
         let agentBindings = try JSONSerialization.jsonObject(with: Data(contentsOf: tests.appendingPathComponent("apistandin/agent-rbac.json")))
         var config: [String: Any] = [
@@ -96,13 +96,13 @@ final class APIStandIn: @unchecked Sendable {
 
     private let pkiDirectory: String
 
-    func clientCertificate(_ name: String) -> String { "\(pkiDirectory)/clients/\(name).crt" }
-    func clientKey(_ name: String) -> String { "\(pkiDirectory)/clients/\(name).key" }
-    var caFile: String { "\(pkiDirectory)/ca/ca.crt" }
-    var unrelatedCAFile: String { "\(pkiDirectory)/other-ca/ca.crt" }
+    public func clientCertificate(_ name: String) -> String { "\(pkiDirectory)/clients/\(name).crt" }
+    public func clientKey(_ name: String) -> String { "\(pkiDirectory)/clients/\(name).key" }
+    public var caFile: String { "\(pkiDirectory)/ca/ca.crt" }
+    public var unrelatedCAFile: String { "\(pkiDirectory)/other-ca/ca.crt" }
 
     /// Credentials with a client certificate issued by the stand-in's CA, as files.
-    func credentials(client: String, tlsServerName: String? = nil) -> KubeCredentials {
+    public func credentials(client: String, tlsServerName: String? = nil) -> KubeCredentials {
         KubeCredentials(
             server: server,
             tlsServerName: tlsServerName,
@@ -113,18 +113,18 @@ final class APIStandIn: @unchecked Sendable {
         )
     }
 
-    func credentials(token: String) -> KubeCredentials {
+    public func credentials(token: String) -> KubeCredentials {
         KubeCredentials(server: server, certificateAuthority: .file(caFile), token: .value(BearerToken(token)), origin: "test token")
     }
 
-    func client(_ credentials: KubeCredentials, _ options: KubeClientOptions = APIStandIn.fastOptions) -> KubeClient {
+    public func client(_ credentials: KubeCredentials, _ options: KubeClientOptions = APIStandIn.fastOptions) -> KubeClient {
         KubeClient(credentials: credentials, options: options)
     }
 
     /// Short delays so retry tests finish quickly.
-    static let fastOptions = KubeClientOptions(connectTimeout: 2, requestTimeout: 5, maxAttempts: 3, retryBaseDelay: 0.05, retryMaxDelay: 0.2)
+    public static let fastOptions = KubeClientOptions(connectTimeout: 2, requestTimeout: 5, maxAttempts: 3, retryBaseDelay: 0.05, retryMaxDelay: 0.2)
 
-    static func writeTokens(_ tokens: [String: [String: Any]], to path: String) throws {
+    public static func writeTokens(_ tokens: [String: [String: Any]], to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: tokens)
         let temporary = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
@@ -132,14 +132,14 @@ final class APIStandIn: @unchecked Sendable {
     }
 
     /// Reads the request log, one entry per completed request.
-    func requests() -> [[String: Any]] {
+    public func requests() -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 
-    func requests(path: String) -> [[String: Any]] {
+    public func requests(path: String) -> [[String: Any]] {
         requests().filter { $0["path"] as? String == path }
     }
 
@@ -152,8 +152,26 @@ final class APIStandIn: @unchecked Sendable {
     }
 }
 
-struct StandInError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+/// A stand-in that could not be started or used.
+public struct StandInError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
+/// Reads a file under Tests/Fixtures, without the `#` source header lines.
+public func fixture(_ path: String) throws -> String {
+    let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let text = try String(contentsOf: tests.appendingPathComponent("Fixtures").appendingPathComponent(path), encoding: .utf8)
+    return text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("#") }.joined(separator: "\n")
+}
+
+/// Creates a temporary directory, which the caller removes.
+public func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("harbor-keyless-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
