@@ -93,6 +93,15 @@ check "service is active once a registry is configured" test "$state" = active
 if [ "$state" != active ]; then
     on_node journalctl -u harbor-keyless.service --no-pager -n 30 || true
 fi
+# `run` installs in the background once started: wait for its first cycle to write the files
+# and restart k3s (up to 90 s on loaded cores).
+for _ in $(seq 1 450); do
+    if [ -f "$NODE_ROOT/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml" ] \
+        && [ "$(on_node systemctl show -P InvocationID k3s.service)" != "$k3s_before" ]; then
+        break
+    fi
+    sleep 0.2
+done
 check "plugin written by the sandboxed service" test -x "$NODE_ROOT/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"
 check "provider config written by the sandboxed service" test -f "$NODE_ROOT/var/lib/rancher/credentialprovider/config.yaml"
 check "k3s drop-in written by the sandboxed service" test -f "$NODE_ROOT/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
