@@ -1,0 +1,126 @@
+import Foundation
+import NodeTestSupport
+import Systemd
+import Testing
+
+/// `harbor-keyless run` from outside a real systemd node (the DaemonSet shape) that runs the
+/// k3s stand-in (Tests/node/files/k3s, NOT k3s). No API server is involved (`--no-api`).
+@Suite(
+    "Daemon on a real systemd node",
+    .serialized,
+    .enabled(if: NodeHarness.enabled, "set HARBOR_KEYLESS_NODE_TESTS=1 and run as root to boot a systemd-nspawn node")
+)
+struct DaemonNodeTests {
+    static let dropIn = "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
+    static let providerConfig = "/var/lib/rancher/credentialprovider/config.yaml"
+
+    /// Starts the daemon with a short interval; its standard error goes to `log`.
+    func startDaemon(_ node: NodeHarness, port: Int, log: String, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "run", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
+            "--interval", "3s", "--settle-window", "5s", "--no-api", "--listen", "127.0.0.1:\(port)",
+        ] + extra
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(filePath: log))
+        try process.run()
+        return process
+    }
+
+    func boot(version: String = "v1.34.1+k3s1") async throws -> (NodeHarness, SystemdManager) {
+        let node = try NodeHarness(enable: ["k3s.service"])
+        try node.write("/etc/k3s-standin/kubelet-delay-seconds", "1\n")
+        try node.write("/etc/k3s-standin/version", version + "\n")
+        let manager = try SystemdManager.connect(address: node.busAddress)
+        for _ in 0..<100 {
+            if try manager.unitState("k3s.service")?.activeState == "active" { return (node, manager) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FixtureError(message: "k3s.service did not become active in the node")
+    }
+
+    /// Polls `condition` every 200 ms for up to `seconds`.
+    func waitFor(_ seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 5) {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return try condition()
+    }
+
+    func status(port: Int) -> String? {
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/curl")
+        process.arguments = ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/status"]
+        let output = Pipe()
+        process.standardOutput = output
+        try? process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("daemon installs, repairs drift, restarts once per change and stops on SIGTERM")
+    func repairAndStop() async throws {
+        let (node, manager) = try await boot()
+        let before = try #require(try manager.unitState("k3s.service"))
+        let port = 19765
+        let log = node.root + "/../daemon.log"
+        let daemon = try startDaemon(node, port: port, log: log)
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        // 1. The first cycle installs and restarts k3s once.
+        let installedAndRestarted = try await waitFor(60) {
+            let restarted = try manager.unitState("k3s.service")?.invocationID != before.invocationID
+            return node.read(Self.dropIn) != nil && restarted
+        }
+        #expect(installedAndRestarted)
+        let installed = try #require(try manager.unitState("k3s.service"))
+        try await Task.sleep(for: .seconds(7))
+        #expect(try manager.unitState("k3s.service")?.invocationID == installed.invocationID)
+
+        // 2. A deleted drop-in is written again within an interval, and k3s restarts for it.
+        try FileManager.default.removeItem(atPath: node.root + Self.dropIn)
+        #expect(try await waitFor(30) { node.read(Self.dropIn) != nil })
+        #expect(try await waitFor(30) { try manager.unitState("k3s.service")?.invocationID != installed.invocationID })
+
+        // 3. The status page reports the checks.
+        #expect(status(port: port)?.contains("host.drop-in") == true)
+
+        // 4. SIGTERM ends the daemon within 2 s.
+        kill(daemon.processIdentifier, SIGTERM)
+        let stopping = Date()
+        while daemon.isRunning && Date().timeIntervalSince(stopping) < 10 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!daemon.isRunning)
+        #expect(Date().timeIntervalSince(stopping) < 2.5)
+    }
+
+    @Test("daemon does not loop after a rollback")
+    func noLoopAfterRollback() async throws {
+        // The node's kubelet is 1.33, which rejects the 1.34 config the daemon is told to render.
+        let (node, manager) = try await boot(version: "v1.33.4+k3s1")
+        let log = node.root + "/../daemon.log"
+        let daemon = try startDaemon(node, port: 19766, log: log, extra: ["--kubernetes-version", "v1.34.1"])
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        // The rollback is done when the state records the rejection and no restart in flight.
+        #expect(try await waitFor(90) {
+            let state = node.read("/var/lib/harbor-keyless/state.json") ?? ""
+            return state.contains("rejectedConfigs") && !state.contains("restartInFlight")
+        })
+        #expect(try await waitFor(30) { try manager.unitState("k3s.service")?.activeState == "active" })
+        let afterRollback = try #require(try manager.unitState("k3s.service"))
+
+        // Several intervals later the rejected config has not been applied again.
+        try await Task.sleep(for: .seconds(12))
+        #expect(try manager.unitState("k3s.service")?.invocationID == afterRollback.invocationID)
+        #expect(node.read(Self.dropIn) == nil)
+        #expect(status(port: 19766)?.contains("RolledBack") == true)
+        kill(daemon.processIdentifier, SIGTERM)
+    }
+}
