@@ -70,15 +70,21 @@ extension CheckContext {
         }
     }
 
-    /// The k3s unit: configured, else `k3s.service` when its unit file exists, else
-    /// `k3s-agent.service` when that one does, else `k3s.service`.
+    /// The k3s unit: the configured one, else the only k3s unit file (`k3s.service`,
+    /// `k3s-agent.service`, `k3s-<name>.service`), else the only one enabled in
+    /// multi-user.target.wants, else `k3s.service`.
     func unitName() -> String {
         if let unit = setup.unit { return unit.hasSuffix(".service") ? unit : unit + ".service" }
-        for name in ["k3s.service", "k3s-agent.service"] {
-            for directory in ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"] {
-                if (try? root.info(directory + "/" + name)) ?? nil != nil { return name }
+        var candidates: Set<String> = []
+        for directory in ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"] {
+            for name in (try? root.list(directory)) ?? nil ?? [] where name == "k3s.service" || (name.hasPrefix("k3s-") && name.hasSuffix(".service")) {
+                candidates.insert(name)
             }
         }
+        if candidates.count == 1 { return candidates.first! }
+        let wants = Set((try? root.list("/etc/systemd/system/multi-user.target.wants")) ?? nil ?? [])
+        let enabled = candidates.intersection(wants)
+        if enabled.count == 1 { return enabled.first! }
         return "k3s.service"
     }
 
