@@ -56,10 +56,26 @@ struct NodeCheckTests {
     func rejectedConfig() async throws {
         let node = try await nodeFixture()
         #expect(await run(.rejectedConfig, try makeContext(node: node)).status == .pass)
+        // Only a rejection of the configuration in place fails; older ones are history.
         try node.write("/var/lib/harbor-keyless/state.json", #"{"rejectedConfigs":["0f3a"]}"#)
+        #expect(await run(.rejectedConfig, try makeContext(node: node)).status == .pass)
+        try node.write(
+            "/var/lib/harbor-keyless/state.json",
+            #"{"rejectedConfigs":["0f3a"],"lastRejection":{"digest":"0f3a","reason":"settled: k3s exited","at":1780000000}}"#
+        )
         let result = await run(.rejectedConfig, try makeContext(node: node))
         #expect(result.status == .fail)
+        #expect(result.message.contains("settled: k3s exited"))
         #expect(result.remedy?.contains("journalctl -u k3s.service") == true)
+    }
+
+    @Test("failed restart after rollback fails")
+    func failedPhase() async throws {
+        let node = try await nodeFixture()
+        try node.write("/var/lib/harbor-keyless/state.json", #"{"restartInFlight":{"unit":"k3s.service","phase":"failed","configDigest":"0f3a","changedPaths":[],"startedAt":1}}"#)
+        let result = await run(.rejectedConfig, try makeContext(node: node))
+        #expect(result.status == .fail)
+        #expect(result.remedy?.contains("--force") == true)
     }
 
     @Test("corrupt agent state warns")

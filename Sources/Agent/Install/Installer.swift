@@ -104,6 +104,10 @@ public struct Installer: Sendable {
             }
             throw failure
         }
+        // A configuration other than the rejected one is now in place.
+        if state.lastRejection?.digest != digest {
+            state.lastRejection = nil
+        }
         try record(outcome, state: &state, save: save)
 
         // 4. Remove executables no configured provider names, once the kubelet let go of them.

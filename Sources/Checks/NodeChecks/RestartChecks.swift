@@ -56,10 +56,18 @@ extension Check {
         case .failure(let error):
             return .warn(error.message, remedy: "inspect the file; delete it only if no rejected configuration needs to be remembered")
         case .success(let state):
-            let rejected = state?.rejectedConfigs ?? []
-            guard !rejected.isEmpty else { return .pass("no rejected provider config recorded") }
+            if let inFlight = state?.restartInFlight, inFlight.phase == "failed" {
+                return .fail(
+                    "a restart of \(inFlight.unit) failed and so did the restart after rolling back; the agent restarts k3s no more on its own",
+                    remedy: "repair k3s by hand (`journalctl -u \(inFlight.unit)`), then run `harbor-keyless install --force`"
+                )
+            }
+            guard let rejection = state?.lastRejection else {
+                let history = state?.rejectedConfigs?.count ?? 0
+                return .pass(history == 0 ? "no rejected provider config recorded" : "the current configuration was not rejected (\(history) earlier rejection(s) recorded)")
+            }
             return .fail(
-                "k3s rejected \(rejected.count) provider config(s) at start-up and the agent rolled back; it will not apply them again",
+                "k3s rejected the provider config at \(isoTime(rejection.at)) (\(rejection.reason)) and the agent rolled back; it will not apply that configuration again",
                 remedy: "read the k3s journal around the failed start (`journalctl -u \(context.unitName())`), fix the configuration or upgrade k3s, then run `harbor-keyless install`; a changed configuration or Kubernetes version clears the record"
             )
         }
@@ -73,8 +81,20 @@ struct AgentStateView: Decodable, Sendable {
         var since: Double
     }
 
+    struct Rejection: Decodable, Sendable {
+        var reason: String
+        var at: Double
+    }
+
+    struct RestartInFlight: Decodable, Sendable {
+        var unit: String
+        var phase: String
+    }
+
     var pendingRestart: PendingRestart?
     var rejectedConfigs: [String]?
+    var lastRejection: Rejection?
+    var restartInFlight: RestartInFlight?
 
     static func load(_ context: CheckContext) -> Result<AgentStateView?, CheckFailure> {
         let path = context.setup.stateDirectory + "/state.json"
