@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "APIStandInSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "APIStandInSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Systemd", "NodeTestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI", "APIStandInSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI", "APIStandInSupport", "NodeTestSupport"]),
         // Starts the loopback kube-apiserver stand-in (Tests/apistandin/standin.py) for tests.
         .target(name: "APIStandInSupport", dependencies: ["KubeAPI"], path: "Tests/APIStandInSupport"),
         // Boots real-systemd nodes for the tests that need them (Tests/node/node.sh).

@@ -1,3 +1,4 @@
+import NodeTestSupport
 import APIStandInSupport
 import Foundation
 import Testing

@@ -1,19 +1,18 @@
 import Foundation
-import NodeTestSupport
 
 /// A private `dbus-daemon` on a socket in a temporary directory and, when a scenario is given,
 /// the systemd manager stand-in (systemd_manager_standin.py, a Python service that is NOT
 /// systemd) owning org.freedesktop.systemd1 on it.
-final class PrivateBus {
-    let directory: URL
-    let address: String
+public final class PrivateBus {
+    public let directory: URL
+    public let address: String
     private let daemon: ChildProcess
     private var standIn: ChildProcess?
 
     /// With `serviceActivation`, the daemon uses Debian's session configuration, whose service
     /// directories include dbus's own org.freedesktop.systemd1 activation file (Exec=/bin/false),
     /// as the system bus configuration does; without it, nothing can be activated.
-    init(serviceActivation: Bool = false) throws {
+    public init(serviceActivation: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("harbor-keyless-systemd-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -34,7 +33,7 @@ final class PrivateBus {
     }
 
     /// Starts the systemd manager stand-in with `scenario` (see the script's docstring).
-    func startStandIn(_ scenario: String) throws {
+    public func startStandIn(_ scenario: String) throws {
         let scenarioFile = directory.appendingPathComponent("scenario.json")
         try Data(scenario.utf8).write(to: scenarioFile)
         let ready = directory.appendingPathComponent("ready").path
@@ -46,13 +45,26 @@ final class PrivateBus {
         try waitFor("systemd stand-in on \(address)") { FileManager.default.fileExists(atPath: ready) }
     }
 
-    /// The method calls the stand-in received, in order: (member, arguments as JSON text).
-    func calls() throws -> [(member: String, arguments: String)] {
+    /// One method call the stand-in received.
+    public struct Call: Sendable {
+        public var member: String
+        /// The call's arguments as JSON text.
+        public var arguments: String
+        /// The caller's unique bus name.
+        public var sender: String
+    }
+
+    /// The method calls the stand-in received, in order.
+    public func calls() throws -> [Call] {
         guard let text = try? String(contentsOf: callLog, encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
             let arguments = try JSONSerialization.data(withJSONObject: object["args"] ?? [])
-            return (object["member"] as? String ?? "", String(decoding: arguments, as: UTF8.self))
+            return Call(
+                member: object["member"] as? String ?? "",
+                arguments: String(decoding: arguments, as: UTF8.self),
+                sender: object["sender"] as? String ?? ""
+            )
         }
     }
 
@@ -83,8 +95,8 @@ final class PrivateBus {
     private var callLog: URL { directory.appendingPathComponent("calls.log") }
 
     private static var standInScript: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("systemd_manager_standin.py").path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SystemdTests/systemd_manager_standin.py").path
     }
 
     private static func acceptsConnections(_ path: String) -> Bool {
