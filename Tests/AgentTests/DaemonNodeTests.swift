@@ -102,7 +102,7 @@ struct DaemonNodeTests {
 
     @Test("daemon does not loop after a rollback")
     func noLoopAfterRollback() async throws {
-        // The node's kubelet is 1.33, which rejects the 1.34 config the daemon is told to render.
+        // The node's kubelet is 1.33, which rejects the 1.34 config the daemon is configured to render.
         let (node, manager) = try await boot(version: "v1.33.4+k3s1")
         let log = node.root + "/../daemon.log"
         let daemon = try startDaemon(node, port: 19766, log: log, extra: ["--kubernetes-version", "v1.34.1"])

@@ -2,7 +2,7 @@ import FoundationEssentials
 internal import HostFiles
 internal import Systemd
 
-/// What happened to k3s after an install or uninstall changed its files.
+/// The outcome for k3s after an install or uninstall changed its files.
 public enum RestartOutcome: Sendable, Equatable {
     /// No file the kubelet reads at start-up changed and the running kubelet has our flags.
     case notNeeded
@@ -258,7 +258,7 @@ struct RestartCoordinator {
 extension RestartCoordinator {
     /// Resolves the k3s unit before any file is written, so an ambiguous or wrong unit stops
     /// the install while the node is untouched. Does nothing when the policy never restarts
-    /// or no bus answers (the restart is then recorded as pending).
+    /// or no bus responds (the restart is then recorded as pending).
     func preflight() throws {
         guard configuration.restartPolicy != .never, case .success(let manager) = connect() else { return }
         _ = try K3sUnit.resolve(explicit: configuration.unit, manager: manager, root: root)
