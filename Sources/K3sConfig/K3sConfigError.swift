@@ -1,7 +1,10 @@
 import YAML
 
 /// A k3s config file that k3s itself would reject, with the place when one is known.
-public struct K3sConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+public typealias K3sConfigError = ConfigFileError
+
+/// A configuration file that cannot be used, with the place when one is known.
+public struct ConfigFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file name the caller passed.
     public var file: String
     /// 1-based; 0 when the problem has no position.

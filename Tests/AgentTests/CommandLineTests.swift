@@ -4,31 +4,8 @@ import Testing
 /// Runs the built `harbor-keyless` executable the way an operator does.
 @Suite("harbor-keyless command line")
 struct CommandLineTests {
-    struct Run {
-        var status: Int32
-        var output: String
-        var error: String
-    }
-
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(filePath: NodeTree.agentPath)
-        process.arguments = arguments
-        // A clean environment, so variables of the developer's shell cannot change the result.
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            output: String(decoding: outputData, as: UTF8.self),
-            error: String(decoding: errorData, as: UTF8.self)
-        )
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> AgentRun {
+        try AgentRun(arguments, environment: environment)
     }
 
     @Test("help lists every command and exits 0")

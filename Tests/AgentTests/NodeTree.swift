@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A temporary copy of the k3s server node tree under Tests/Fixtures/k3s-node, removed by
@@ -66,5 +67,36 @@ struct NodeTree {
     /// Makes `usr/local/bin/k3s` report another version.
     func setK3sVersion(_ version: String) throws {
         try write("/usr/local/bin/k3s", "#!/bin/sh\necho \"k3s version \(version) (standin)\"\n", mode: 0o755)
+    }
+}
+
+/// One run of the built `harbor-keyless` executable: exit status and both output streams.
+struct AgentRun {
+    var status: Int32
+    var output: String
+    var error: String
+
+    /// Runs the agent with a clean environment (PATH plus `environment`), so variables of
+    /// the developer's shell cannot change the result.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        // Read standard error on another thread, so a full pipe cannot block the child.
+        let errorData = Mutex(Data())
+        let reader = Thread { errorData.withLock { $0 = error.fileHandleForReading.readDataToEndOfFile() } }
+        reader.start()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        status = process.terminationStatus
+        self.output = String(decoding: outputData, as: UTF8.self)
+        self.error = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
     }
 }

@@ -16,31 +16,12 @@ struct RestartNodeTests {
     static let providerConfig = "/var/lib/rancher/credentialprovider/config.yaml"
     static let plugin = "/var/lib/rancher/credentialprovider/bin/credential-provider-harbor"
 
-    struct Run {
-        var status: Int32
-        var output: String
-        var error: String
-    }
-
     /// Runs the agent from outside the node, as the DaemonSet does: the node's files under a
     /// host root, its system bus through DBUS_SYSTEM_BUS_ADDRESS.
-    func agent(_ node: NodeHarness, _ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(filePath: NodeTree.agentPath)
-        process.arguments = arguments + ["--host-root", node.root, "--config", "/dev/null", "--settle-window", "5s"]
-        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            output: String(decoding: outputData, as: UTF8.self),
-            error: String(decoding: errorData, as: UTF8.self)
+    func agent(_ node: NodeHarness, _ arguments: [String]) throws -> AgentRun {
+        try AgentRun(
+            arguments + ["--host-root", node.root, "--config", "/dev/null", "--settle-window", "5s"],
+            environment: ["DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
         )
     }
 
