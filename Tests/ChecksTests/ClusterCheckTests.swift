@@ -216,6 +216,27 @@ struct ClusterCheckTests {
         #expect(unknown.message.contains("key-2"))
     }
 
+    @Test("TokenReview probe finds a registry audience")
+    func audiencesByTokenReview() async throws {
+        // The API server is a stand-in whose TokenReview checks tokens against its
+        // api-audiences, as kube-apiserver does when a review names no audiences.
+        let login = DoctorOptions(loginTest: DoctorOptions.ServiceAccount(namespace: "default", name: "app"))
+        let node = try await nodeFixture()
+
+        let widened = try await standIn(["apiAudiences": ["https://kubernetes.default.svc.cluster.local", "k3s", "harbor.example.com"]])
+        let warned = await run(.apiAudiences, try makeContext(node: node, options: login, api: widened.asAdmin))
+        #expect(warned.status == .warn)
+        #expect(warned.message.contains("harbor.example.com"))
+        #expect(warned.message.contains("TokenReview"))
+
+        let defaults = try await standIn()
+        let passed = await run(.apiAudiences, try makeContext(node: node, options: login, api: defaults.asAdmin))
+        #expect(passed.status == .pass)
+
+        let noLogin = await run(.apiAudiences, try makeContext(node: node, api: defaults.asAdmin))
+        #expect(noLogin.status == .skip)
+    }
+
     @Test("registry reachable with its CA, untrusted without")
     func registryReachable() async throws {
         // The registry is a stand-in that responds to /v2/ with 401 and a Bearer challenge.

@@ -9,10 +9,15 @@ extension Check {
     static let apiAudiences = Check(
         id: "cluster.api-audiences", title: "API server audiences", area: .cluster
     ) { context in
-        guard let (audiences, issuer, source) = await APIAudiences.read(context) else {
-            return .skip("the API server's audiences are unknown: no `Running kube-apiserver` line in this node's journal (an agent node, or rotated) and no pod token to read")
+        if let (audiences, issuer, source) = await APIAudiences.read(context) {
+            return APIAudiences.evaluate(audiences, issuer: issuer, source: source, registryAudiences: context.setup.providers.map(\.audience))
         }
-        return APIAudiences.evaluate(audiences, issuer: issuer, source: source, registryAudiences: context.setup.providers.map(\.audience))
+        if let result = await APIAudiences.tokenReviewProbe(context) {
+            return result
+        }
+        return .skip(
+            "the API server's audiences are unknown: no `Running kube-apiserver` line in this node's journal (an agent node, or rotated), no pod token to read, and no --login-test account to mint a probe token for"
+        )
     }
 }
 
@@ -34,14 +39,44 @@ enum APIAudiences {
             // Without the flag the API server uses the issuer as its audience.
             if let issuer { return ([issuer], issuer, "the issuer, as no --api-audiences is in the `Running kube-apiserver` line") }
         }
-        // NOTE: the TokenReview proxy (a registry-audience token reviewed with no audiences) is
-        // not used: it needs such a token, and this check mints none.
         if context.inPod, let bytes = readLocal(context.podTokenPath),
             let claims = JWTClaims(token: String(decoding: bytes, as: UTF8.self).trimmingSpaces)
         {
             return (claims.audiences, claims.issuer, "the aud claim of this pod's service account token")
         }
         return nil
+    }
+
+    /// Mints a short-lived token for each registry audience for the `--login-test` account and
+    /// has the API server review it with no audiences. The server then checks the token
+    /// against its own api-audiences, so `authenticated: true` means the registry audience is
+    /// one of them. The cluster's default audiences are not visible this way.
+    static func tokenReviewProbe(_ context: CheckContext) async -> CheckResult? {
+        guard let account = context.options.loginTest, let client = context.client else { return nil }
+        var accepted: [String] = []
+        let audiences = context.setup.providers.map(\.audience)
+        for audience in audiences {
+            do {
+                let minted = try await client.requestToken(
+                    namespace: account.namespace,
+                    serviceAccount: account.name,
+                    audiences: [audience],
+                    expirationSeconds: 600
+                )
+                let review = try await client.tokenReview(token: minted.token, audiences: [])
+                if review.authenticated == true { accepted.append(audience) }
+            } catch {
+                return context.apiProblem(error, checking: "the API server's audiences")
+            }
+        }
+        let source = "a TokenReview of a token minted for \(account)"
+        if !accepted.isEmpty {
+            return .warn(
+                "the API server accepts tokens for the registry audience \(accepted.joined(separator: ", ")) (from \(source)): tokens minted for the registry also authenticate to this cluster's API, so a token leaked on the registry side can call the API",
+                remedy: "remove \(accepted.joined(separator: ", ")) from api-audiences in kube-apiserver-arg; the kubelet does not need it there to mint registry tokens"
+            )
+        }
+        return .pass("the API server rejects tokens for \(audiences.joined(separator: ", ")) (from \(source)); its default audiences were not visible from here")
     }
 
     /// Reads a file of this container, such as the pod's token, which is not under the host root.
