@@ -66,13 +66,15 @@ let package = Package(
 
         .testTarget(name: "CredentialProviderTests", dependencies: ["CredentialProvider"]),
         .testTarget(name: "HostFilesTests", dependencies: ["HostFiles", "CShims"]),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "FixtureSupport"]),
+        .testTarget(name: "K3sConfigTests", dependencies: ["K3sConfig", "YAML", "FixtureSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "NodeTestSupport"], exclude: ["systemd_manager_standin.py"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "APIStandInSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "APIStandInSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Systemd", "NodeTestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Agent", "KubeAPI", "APIStandInSupport", "NodeTestSupport"]),
+        // Reads the field samples under Tests/Fixtures.
+        .target(name: "FixtureSupport", path: "Tests/FixtureSupport"),
         // Starts the loopback kube-apiserver stand-in (Tests/apistandin/standin.py) for tests.
         .target(name: "APIStandInSupport", dependencies: ["KubeAPI"], path: "Tests/APIStandInSupport"),
         // Boots real-systemd nodes for the tests that need them (Tests/node/node.sh).

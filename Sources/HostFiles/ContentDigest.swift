@@ -2,12 +2,12 @@ internal import COpenSSL
 
 /// SHA-256 digests of file contents, through OpenSSL's libcrypto.
 public enum ContentDigest {
-    /// The digest of `bytes` as 64 lowercase hex digits.
+    /// Returns the digest of `bytes` as 64 lowercase hex digits.
     public static func sha256(_ bytes: [UInt8]) -> String {
         sha256(parts: [bytes])
     }
 
-    /// The digest of the concatenation of `parts`, without building it.
+    /// Returns the digest of the concatenation of `parts`, without building it.
     public static func sha256(parts: [[UInt8]]) -> String {
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         var context = SHA256_CTX()

@@ -1,4 +1,4 @@
-/// What a k3s systemd unit passes to k3s on its command line: the parts that decide where
+/// The options a k3s systemd unit passes to k3s on its command line: the parts that decide where
 /// the kubelet looks for credential providers. Real command-line flags win over every
 /// configuration file (k3s pkg/configfilearg), so they must be read, not only the files.
 public struct K3sServiceCommand: Sendable, Equatable {
@@ -26,7 +26,7 @@ public struct K3sServiceCommand: Sendable, Equatable {
         execStartWords(text).map { parse(words: $0) }
     }
 
-    /// The words of the last `ExecStart=`, or nil when there is none.
+    /// Returns the words of the last `ExecStart=`, or nil when there is none.
     static func execStartWords(_ text: String) -> [String]? {
         // Join continuation lines, then keep the last ExecStart= (a later one replaces an
         // earlier one in a drop-in; an empty one resets).

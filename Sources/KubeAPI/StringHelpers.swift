@@ -4,7 +4,7 @@ import FoundationEssentials
 // links FoundationEssentials only, which keeps ICU's data out of the executable and the image.
 
 extension String {
-    /// The string without leading and trailing spaces, tabs and line breaks.
+    /// Returns the string without leading and trailing spaces, tabs and line breaks.
     func trimmingWhitespace() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
         return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
@@ -17,7 +17,7 @@ extension String {
     }
 }
 
-/// The directory part of a path, as `NSString.deletingLastPathComponent` gives it.
+/// Returns the directory part of a path, as `NSString.deletingLastPathComponent` gives it.
 func directoryName(_ path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "" }
     return slash == path.startIndex ? "/" : String(path[..<slash])

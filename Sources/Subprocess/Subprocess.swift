@@ -41,7 +41,7 @@ public func runSubprocess(
     var stdinPipe: [Int32] = [-1, -1]
     var stdoutPipe: [Int32] = [-1, -1]
     var stderrPipe: [Int32] = [-1, -1]
-    // Close-on-exec keeps these pipes out of children spawned by other threads; posix_spawn's
+    // Close-on-exec keeps these pipes out of children spawned by other threads. posix_spawn's
     // dup2 clears the flag on the copies the child gets as 0, 1 and 2.
     for index in 0..<3 {
         var ends: [Int32] = [-1, -1]
@@ -91,8 +91,10 @@ public func runSubprocess(
         throw .spawnFailed(path: path, errno: spawnResult)
     }
 
-    // Feed standard input. Inputs here are small (a JSON request), far below the pipe buffer,
-    // so writing before reading cannot deadlock.
+    // Feed standard input before reading. The callers pass small inputs (a JSON request of a
+    // few KB), far below the 64 KiB pipe buffer, so this cannot deadlock.
+    // NOTE: an input larger than the pipe buffer to a child that writes before it reads would
+    // block here; no caller sends one.
     var written = 0
     input.withUnsafeBytes { buffer in
         while written < buffer.count {

@@ -58,17 +58,7 @@ enum DoctorCommand {
         let root = try HostRoot(configuration.hostRoot)
         let (api, nodeName) = apiAccess(kubeconfig: options.value("kubeconfig"), hostRoot: configuration.hostRoot, environment: environment, timeout: timeout)
         let context = CheckContext(
-            setup: NodeSetup(
-                providers: layout.entries.map {
-                    NodeSetup.Provider(
-                        name: $0.name, audience: $0.audience, matchImages: $0.matchImages, username: $0.username,
-                        serviceAccountAnnotationKey: $0.serviceAccountAnnotationKey, registryHosts: $0.registryHosts
-                    )
-                },
-                k3sConfigPath: configuration.k3sConfigPath,
-                stateDirectory: configuration.stateDirectory,
-                unit: configuration.unit
-            ),
+            setup: NodeSetup(configuration, layout: layout),
             options: DoctorOptions(serviceAccounts: accounts, loginTest: loginTest, registryCAFile: registryCA),
             root: root,
             api: api,

@@ -13,7 +13,7 @@ let healthCommand = Command(
     usage: "harbor-keyless health [--address ADDRESS:PORT] [--timeout SECONDS]",
     options: [
         OptionSpec(name: "address", valueName: "ADDRESS:PORT", help: "the agent's HTTP endpoint, a numeric address (default \(HealthCheck.defaultAddress))"),
-        OptionSpec(name: "timeout", valueName: "SECONDS", help: "time allowed to connect, and again to read the answer (default 5)"),
+        OptionSpec(name: "timeout", valueName: "SECONDS", help: "seconds allowed to connect, and again to read the response (default 5)"),
     ],
     run: { options in
         let address = options.value("address") ?? HealthCheck.defaultAddress
@@ -89,7 +89,7 @@ struct HealthCheck {
         let line = String(decoding: bytes.prefix { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
         let words = line.split(separator: " ")
         guard words.count >= 2, words[0].hasPrefix("HTTP/"), let code = Int(words[1]) else {
-            throw Failure(description: "the answer from /healthz is not HTTP: \(line.prefix(80).debugDescription)")
+            throw Failure(description: "the response from /healthz is not HTTP: \(line.prefix(80).debugDescription)")
         }
         return code
     }

@@ -12,7 +12,7 @@ struct NodeTree {
         return testsDirectory.appending(path: "Fixtures/k3s-node").path
     }()
 
-    /// The build directory that holds the test bundle and the executables.
+    /// The build directory that contains the test bundle and the executables.
     static let buildDirectory: String = {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         var url = URL(filePath: executable).deletingLastPathComponent()

@@ -1,3 +1,4 @@
+import FixtureSupport
 import Testing
 import YAML
 @testable import K3sConfig

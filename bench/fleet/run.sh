@@ -2,7 +2,7 @@
 # Fleet benchmark: AGENTS real `harbor-keyless run` processes, each on its own copy of the k3s
 # node fixture, against the kube-apiserver stand-in (Tests/apistandin/standin.py). Intervals
 # are shortened so a few minutes show steady state; analyze.py extrapolates the request log
-# to the default heartbeat and API check interval (30 min each) and says so.
+# to the default heartbeat and API check interval (30 min each) and prints that it did.
 #
 # Usage: bench/fleet/run.sh [AGENTS] [SECONDS]
 # Environment: BIN (directory with harbor-keyless and credential-provider-harbor; default the

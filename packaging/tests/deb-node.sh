@@ -26,18 +26,8 @@ fi
 deb=$(ls -t "$repo"/out/harbor-keyless_*_amd64.deb 2>/dev/null | head -n1)
 [ -n "$deb" ] || { echo "error: no out/harbor-keyless_*_amd64.deb; run packaging/deb/build.sh" >&2; exit 1; }
 
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL: $what"
-        failed=$((failed + 1))
-    fi
-}
-on_node() { "$node_sh" exec "$name" "$@"; }
+# shellcheck source=packaging/tests/node-check.sh
+. "$(dirname "$0")/node-check.sh"
 unit_property() { on_node systemctl show -P "$1" harbor-keyless.service; }
 
 cleanup() { "$node_sh" stop "$name" >/dev/null 2>&1 || true; rm -rf "$work"; }

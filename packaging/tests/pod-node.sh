@@ -28,18 +28,8 @@ if [ "${HARBOR_KEYLESS_NODE_TESTS:-0}" != 1 ]; then
 fi
 [ -f "$archive" ] || { echo "error: $archive not found; run packaging/image/build.sh" >&2; exit 1; }
 
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL: $what"
-        failed=$((failed + 1))
-    fi
-}
-on_node() { "$node_sh" exec "$name" "$@"; }
+# shellcheck source=packaging/tests/node-check.sh
+. "$(dirname "$0")/node-check.sh"
 
 work=$(mktemp -d)
 cleanup() { "$node_sh" stop "$name" >/dev/null 2>&1 || true; rm -rf "$work"; }

@@ -32,17 +32,7 @@ public struct ChecksReadiness: ReadinessSource {
         }
 
         let context = CheckContext(
-            setup: NodeSetup(
-                providers: layout.entries.map {
-                    NodeSetup.Provider(
-                        name: $0.name, audience: $0.audience, matchImages: $0.matchImages, username: $0.username,
-                        serviceAccountAnnotationKey: $0.serviceAccountAnnotationKey, registryHosts: $0.registryHosts
-                    )
-                },
-                k3sConfigPath: configuration.k3sConfigPath,
-                stateDirectory: configuration.stateDirectory,
-                unit: configuration.unit
-            ),
+            setup: NodeSetup(configuration, layout: layout),
             root: root,
             api: api.map { .client($0.client) } ?? .unavailable(reason: "the daemon runs without API credentials"),
             nodeName: api?.nodeName ?? environment["NODE_NAME"],

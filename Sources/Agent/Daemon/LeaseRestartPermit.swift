@@ -194,7 +194,7 @@ public final class LeaseRestartPermit: RestartPermit {
 
     /// Waits until the node's Ready condition is True again, or `readyTimeout` passed.
     /// NOTE: right after a restart, Ready may still show the status from before it, until the
-    /// node controller's grace period (40 s by default) passes; the settle window before this
+    /// node controller's grace period (40 s by default) passes. The settle window before this
     /// wait usually covers that, but a short `--settle-window` does not.
     func waitForNodeReady() async {
         let deadline = ContinuousClock.now + settings.readyTimeout

@@ -1,7 +1,7 @@
 import FoundationEssentials
 internal import HostFiles
 
-/// What the agent remembers on the host between runs. It lives on the host, not in a pod, so
+/// Agent state kept on the host between runs. It lives on the host, not in a pod, so
 /// an agent that is killed or rescheduled finds it again.
 public struct AgentState: Codable, Sendable, Equatable {
     /// A restart that is due because files the kubelet reads at start-up changed, but that
@@ -28,7 +28,7 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// start-up; never applied again automatically.
     public var rejectedConfigs: [String] = []
 
-    /// Why the newest rejected configuration was rejected.
+    /// The reason and time of the newest rejection.
     public struct Rejection: Codable, Sendable, Equatable {
         public var digest: String
         public var reason: String

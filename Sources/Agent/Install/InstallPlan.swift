@@ -28,13 +28,13 @@ public struct PlannedFile: Sendable, Equatable {
     public var needsRestart: Bool { kind != .executable && action != .unchanged }
 }
 
-/// What `install` or `uninstall` would do on this node, computed without changing anything.
+/// The changes `install` or `uninstall` would make on this node, computed without changing anything.
 public struct InstallPlan: Sendable {
     public var paths: NodePaths
     public var kubernetesVersion: String
     /// `major.minor` of that version: what decides whether a kubelet accepts the config.
     public var kubernetesMinorRelease: String = ""
-    /// Where the version came from, for messages: the k3s binary's path or the flag.
+    /// Source of the version, for messages: the k3s binary's path or the configured version.
     public var kubernetesVersionSource: String
     public var providerNames: [String]
     /// Files in the order they must be applied: executables before the config that names

@@ -250,7 +250,7 @@ struct InstallPlanner {
         } catch {
             throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
         }
-        // Writes never replace a symbolic link (it may be the operator's), so say so now
+        // Writes never replace a symbolic link (it may be the operator's), so report it now
         // rather than after other files were written.
         if info?.kind == .symlink {
             throw InstallError(

@@ -282,7 +282,7 @@ public struct Installer: Sendable {
         return Array(data)
     }
 
-    /// The configured plugin path, else the one next to this program, else the .deb's.
+    /// Returns the configured plugin path, else the one next to this program, else the .deb's.
     func pluginPath() -> String {
         if let source = configuration.pluginSource { return source }
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {

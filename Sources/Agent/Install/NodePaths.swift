@@ -1,4 +1,4 @@
-/// Where the credential provider files live on this node, and who chose those paths.
+/// Paths of the credential provider files on this node, and the files that chose them.
 public struct NodePaths: Sendable, Equatable {
     /// k3s defaults for both credential provider flags (k3s v1.21.1+, pkg/cli/cmds/agent.go).
     public static let defaultBinDirectory = "/var/lib/rancher/credentialprovider/bin"

@@ -72,7 +72,7 @@ struct RestartVerifier {
             return Outcome(steps: steps, journalLines: [])
         }
 
-        // Watch the unit over the settle window; a crash and restart by systemd changes the
+        // Watch the unit over the settle window. A crash and restart by systemd changes the
         // InvocationID and NRestarts even when polling happens to see "active" again.
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: settings.settleWindow)
@@ -104,7 +104,7 @@ struct RestartVerifier {
         return Outcome(steps: steps, journalLines: lines)
     }
 
-    /// Why the unit is not the same running process any more, or nil when it is.
+    /// Returns why the unit is not the same running process any more, or nil when it is.
     private func changeReason(from first: UnitState, unit: String) -> String? {
         let now: UnitState
         do {
@@ -140,7 +140,7 @@ struct RestartVerifier {
         )
     }
 
-    /// The newest journal lines of the invocation (or the unit), for error reports.
+    /// Returns the newest journal lines of the invocation (or the unit), for error reports.
     private func recentLines(unit: String, invocation: String?) -> [String] {
         guard let journal else { return [] }
         let filter: JournalReader.Filter = invocation.map { .invocation($0) } ?? .unit(unit)
@@ -150,7 +150,7 @@ struct RestartVerifier {
     }
 }
 
-/// What the journal of one k3s invocation says about the kubelet.
+/// Evidence about the kubelet in the journal of one k3s invocation.
 struct KubeletEvidence {
     var runningLine: String?
     var errorLine: String?
@@ -169,8 +169,8 @@ struct KubeletEvidence {
         return evidence
     }
 
-    /// The `--flag=value` words after `Running kubelet`. k3s logs the line through logrus as
-    /// `msg="Running kubelet --a=b --c=d"`; values with spaces are not quoted there.
+    /// Returns the `--flag=value` words after `Running kubelet`. k3s logs the line through logrus as
+    /// `msg="Running kubelet --a=b --c=d"`, and values with spaces are not quoted there.
     static func arguments(of line: String) -> [String] {
         let marker = "Running kubelet "
         let parts = line.split(separator: marker, maxSplits: 1, omittingEmptySubsequences: false)

@@ -22,13 +22,13 @@ public struct CheckContext: Sendable {
     public var kubeletEndpoint: (host: String, port: Int)?
     public var journal: any JournalSource
     public var serviceStatus: any ServiceStatusSource
-    /// The process environment: `KUBERNETES_SERVICE_HOST` tells that this runs in a pod,
+    /// The process environment: `KUBERNETES_SERVICE_HOST` shows that this runs in a pod,
     /// `HARBOR_KEYLESS_IMAGE` names the agent's image.
     public var environment: [String: String]
     public var now: @Sendable () -> Date
     /// Time each check may take before it is reported as timed out.
     public var timeout: Duration
-    /// Where the pod's service account token is, when running in a pod.
+    /// Path of the pod's service account token, when running in a pod.
     public var podTokenPath: String
 
     let facts: FactCache

@@ -61,7 +61,7 @@ extension CheckContext {
         }
     }
 
-    /// The records of the unit's current invocation: those sharing the newest record's
+    /// Returns the records of the unit's current invocation: those sharing the newest record's
     /// invocation id (all records when the source has no ids).
     func currentInvocationEntries() async -> Result<[JournalEntry], JournalError> {
         await journalEntries().map { entries in
@@ -70,7 +70,7 @@ extension CheckContext {
         }
     }
 
-    /// The k3s unit: the configured one, else the only k3s unit file (`k3s.service`,
+    /// Returns the k3s unit: the configured one, else the only k3s unit file (`k3s.service`,
     /// `k3s-agent.service`, `k3s-<name>.service`), else the only one enabled in
     /// multi-user.target.wants, else `k3s.service`.
     func unitName() -> String {
@@ -88,7 +88,7 @@ extension CheckContext {
         return "k3s.service"
     }
 
-    /// The result for an API call that failed: a missing permission skips and names it,
+    /// Returns the result for an API call that failed: a missing permission skips and names it,
     /// anything else warns that the fact could not be checked.
     func apiProblem(_ error: KubeAPIError, checking what: String) -> CheckResult {
         if case .forbidden(let verb, let resource, _, _) = error {

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Reads a file under Tests/Fixtures.
-func fixture(_ path: String) throws -> String {
+public func fixture(_ path: String) throws -> String {
     let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     return try String(contentsOf: tests.appendingPathComponent("Fixtures").appendingPathComponent(path), encoding: .utf8)
 }
 
 /// Lists the files under a folder of Tests/Fixtures, relative to Tests/Fixtures.
-func fixturePaths(under folder: String) throws -> [String] {
+public func fixturePaths(under folder: String) throws -> [String] {
     let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     let root = tests.appendingPathComponent("Fixtures")
     let enumerator = FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)
