@@ -115,9 +115,9 @@ enum PluginProbe {
         return .pass("\(path) returns credentials for \(host) as user \(provider.username)")
     }
 
-    /// Runs the executable, retrying briefly on ETXTBSY: a file that another process still
-    /// holds open for writing (a copy in progress, or a descriptor a concurrently forked
-    /// child inherited) cannot be executed for that moment.
+    /// Runs the executable, retrying for up to 2 s on ETXTBSY. A file that another process
+    /// still has open for writing (a copy in progress, or a descriptor a concurrently forked
+    /// child inherited) cannot be executed for that moment, which lasts longer on loaded cores.
     static func runRetryingBusy(_ executable: OpenedExecutable, arguments: [String], input: [UInt8]) throws(SubprocessError) -> SubprocessResult {
         var attempt = 1
         while true {
@@ -131,7 +131,7 @@ enum PluginProbe {
                     timeout: .seconds(5)
                 )
             } catch {
-                guard case .spawnFailed(_, let code) = error, code == ETXTBSY, attempt < 5 else { throw error }
+                guard case .spawnFailed(_, let code) = error, code == ETXTBSY, attempt < 40 else { throw error }
                 attempt += 1
                 usleep(50_000)
             }
