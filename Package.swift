@@ -4,13 +4,22 @@
 //   so it runs on any x86_64 Linux host the agent copies it to;
 // - harbor-keyless: the node agent, linked with the Swift runtime statically and the C system
 //   libraries (libsystemd, libcurl, libmicrohttpd) dynamically, because those libraries ship
-//   no usable static archives on Debian 12.
+//   no usable static archives on Debian 12. Its C++ runtime (libstdc++) is linked statically
+//   too: see packaging/link/README.md.
 import PackageDescription
 
 let fullyStatic: [SwiftSetting] = [.unsafeFlags(["-static-executable"])]
 let fullyStaticLink: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
 let staticRuntime: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"])]
-let staticRuntimeLink: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+let staticRuntimeLink: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib", "-L" + Context.packageDirectory + "/packaging/link/static-libstdc++"])
+]
+// The plugin's code stays out of _StringProcessing (the regex engine and the string
+// algorithms built on it): linked statically, it adds about 1.3 MB to an executable the
+// kubelet starts on every image pull. A use of its API is then a compile error.
+let withoutStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])
+]
 
 let package = Package(
     name: "harbor-keyless",
@@ -29,11 +38,11 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CCurl", "CSystemd", "CMicroHTTPD"]),
 
         // The kubelet plugin: FoundationEssentials only.
-        .target(name: "CredentialProvider"),
+        .target(name: "CredentialProvider", swiftSettings: withoutStringProcessing),
         .executableTarget(
             name: "credential-provider-harbor",
             dependencies: ["CredentialProvider"],
-            swiftSettings: fullyStatic,
+            swiftSettings: fullyStatic + withoutStringProcessing,
             linkerSettings: fullyStaticLink
         ),
 

@@ -49,11 +49,28 @@ public enum PluginError: Error, Equatable, Sendable, CustomStringConvertible {
 
         let window = 8
         let characters = Array(cut)
-        guard characters.count >= window else { return token.contains(cut) && !cut.isEmpty ? withheldValue : cut }
-        for start in 0...(characters.count - window) where token.contains(String(characters[start..<(start + window)])) {
+        let tokenBytes = Array(token.utf8)
+        guard characters.count >= window else {
+            return !cut.isEmpty && occurs(Array(cut.utf8), in: tokenBytes) ? withheldValue : cut
+        }
+        for start in 0...(characters.count - window)
+        where occurs(Array(String(characters[start..<(start + window)]).utf8), in: tokenBytes) {
             return withheldValue
         }
         return cut
+    }
+
+    /// Returns whether `needle` occurs in `haystack`, byte for byte. A plain scan is enough for
+    /// a token, and the standard library's substring search would link _StringProcessing
+    /// (about 1.3 MB) into the static plugin.
+    static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        guard !needle.isEmpty else { return true }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start] == needle[0] && haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
     }
 
     private func quoted(_ value: String) -> String {

@@ -130,6 +130,20 @@ struct PluginTests {
         #expect(PluginError.displayValue(String(repeating: "a", count: 100), token: nil) == String(repeating: "a", count: 64) + "...")
     }
 
+    @Test("byte search finds needles", arguments: [
+        ("abc", "xxabcxx", true), ("abc", "abc", true), ("abc", "abcx", true), ("abc", "xabc", true),
+        ("abd", "abcabc", false), ("abcd", "abc", false), ("", "abc", true), ("a", "", false),
+    ])
+    func byteSearch(needle: String, haystack: String, found: Bool) {
+        #expect(PluginError.occurs(Array(needle.utf8), in: Array(haystack.utf8)) == found)
+    }
+
+    @Test("short value inside the token is withheld")
+    func shortValueWithheld() {
+        #expect(PluginError.displayValue(String(Self.token.dropFirst(3).prefix(5)), token: Self.token) == PluginError.withheldValue)
+        #expect(PluginError.displayValue("~~~", token: Self.token) == "~~~")
+    }
+
     @Test("token never appears in an error message", arguments: bodiesWithToken)
     func tokenNeverInMessage(body: String) {
         let body = body.replacingOccurrences(of: "TOKEN", with: Self.token)
