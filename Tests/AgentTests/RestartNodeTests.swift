@@ -211,6 +211,67 @@ struct RestartNodeTests {
         #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
     }
 
+    @Test("an interrupted rollback is finished by the next run")
+    func resumeRollback() async throws {
+        let (node, manager) = try await bootNode()
+        let install = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", "never"])
+        #expect(install.output.contains("restart pending"))
+        #expect(node.read(Self.dropIn) != nil)
+
+        // The state a run leaves when it is killed after recording the rollback and before
+        // restoring anything: the phase, the changed paths and each path's newest backup.
+        try recordRollback(node)
+        let before = try #require(try manager.unitState("k3s.service"))
+
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(next.status == 1)
+        #expect(next.error.contains("restored the previous files and restarted k3s.service again, which succeeded"))
+        #expect(node.read(Self.dropIn) == nil)
+        #expect(node.read(Self.providerConfig) == nil)
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == false)
+        let restarted = try #require(try manager.unitState("k3s.service"))
+        #expect(restarted.invocationID != before.invocationID)
+        #expect(restarted.activeState == "active")
+
+        // Killed after restoring and restarting, before clearing the record: the backups it
+        // restored are gone, so nothing older is restored and k3s is not restarted again.
+        try recordRollback(node, sequences: ["/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml": 1])
+        let again = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", "never"])
+
+        #expect(again.status == 1)
+        #expect(again.error.contains("the previous files are restored and k3s.service runs with them"))
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == false)
+    }
+
+    /// Writes a rolling-back restart record into the node's agent state, with the backup
+    /// sequence of each changed path read from the backup directory unless given.
+    func recordRollback(_ node: NodeHarness, sequences given: [String: Int]? = nil) throws {
+        let statePath = "/var/lib/harbor-keyless/state.json"
+        let text = try #require(node.read(statePath))
+        var state = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var sequences: [String: Int] = [:]
+        let backups = node.root + "/var/lib/harbor-keyless/backups"
+        for folder in try FileManager.default.contentsOfDirectory(atPath: backups) {
+            let path = try #require(folder.removingPercentEncoding)
+            let newest = try FileManager.default.contentsOfDirectory(atPath: backups + "/" + folder).sorted().last
+            sequences[path] = newest.flatMap { Int($0.prefix(8)) }
+        }
+        let changed = [Self.plugin, Self.providerConfig, Self.dropIn].filter { sequences[$0] != nil }
+        if given == nil {
+            #expect(changed.count == 3)
+        }
+        state["restartInFlight"] = [
+            "unit": "k3s.service", "phase": "rolling-back", "configDigest": "rejected-by-test",
+            "changedPaths": given.map { Array($0.keys) } ?? changed, "startedAt": Date().timeIntervalSince1970,
+            "rollbackSequences": given ?? sequences,
+        ] as [String: Any]
+        state["lastRejection"] = ["digest": "rejected-by-test", "reason": "kubelet-config: rejected in this test", "at": 0]
+        let data = try JSONSerialization.data(withJSONObject: state)
+        try node.write(statePath, String(decoding: data, as: UTF8.self), mode: 0o600)
+    }
+
     @Test("a --unit that does not run k3s is rejected before writing")
     func wrongUnit() async throws {
         let (node, manager) = try await bootNode()

@@ -56,6 +56,11 @@ public struct AgentState: Codable, Sendable, Equatable {
         public var changedPaths: [String]
         /// Seconds since 1970, UTC.
         public var startedAt: Double
+        /// For each changed path, the sequence number of the backup entry the rollback
+        /// restores, recorded before the first restore. A restore drops its entry, so a run
+        /// that resumes the rollback skips paths whose entry is gone instead of restoring an
+        /// older version. Nil before a rollback starts.
+        public var rollbackSequences: [String: Int]? = nil
     }
 
     public var restartInFlight: RestartInFlight?

@@ -185,16 +185,43 @@ struct RestartCoordinator {
         }
         state.lastRejection = AgentState.Rejection(digest: configDigest, reason: reason, at: Date().timeIntervalSince1970)
         state.restartInFlight?.phase = .rollingBack
+        state.restartInFlight?.changedPaths = changed
+        state.restartInFlight?.rollbackSequences = newestBackupSequences(changed)
         try save(state)
+
+        try await finishRollback(
+            unit: unit, reason: reason, failed: failed, manager: manager, restartWhenRunning: true, state: &state, save: save
+        )
+    }
+
+    /// Restores the files of the rollback recorded in `state` that are not restored yet, then
+    /// restarts the unit once and verifies it. With `restartWhenRunning` false (an earlier run
+    /// got part of the way), a unit that already runs verified is not restarted when no file
+    /// needed restoring. Always throws, as `rollBack` does.
+    func finishRollback(
+        unit: String,
+        reason: String,
+        failed: RestartVerifier.Outcome,
+        manager: SystemdManager,
+        restartWhenRunning: Bool,
+        state: inout AgentState,
+        save: (AgentState) throws -> Void
+    ) async throws -> Never {
+        let changed = state.restartInFlight?.changedPaths ?? []
+        let sequences = state.restartInFlight?.rollbackSequences ?? [:]
 
         // Restore in reverse order of the install: the drop-in first, so k3s never points at a
         // config that names an executable already restored away.
-        if let restoreError = restore(changed.reversed()) {
+        let restored: Int
+        switch restore(changed.reversed(), sequences: sequences) {
+        case .success(let count):
+            restored = count
+        case .failure(let restoreError):
             state.restartInFlight?.phase = .failed
             try save(state)
             throw RestartFailure(
                 error: RestartError(
-                    "k3s did not come up with the new files (\(reason)), and the previous files could not be restored (\(restoreError)); k3s was not restarted again",
+                    "k3s did not come up with the new files (\(reason)), and the previous files could not be restored (\(restoreError.message)); k3s was not restarted again",
                     fix: "restore the files by hand or correct them, restart k3s, then run `harbor-keyless install --force`",
                     journalLines: failed.journalLines
                 ),
@@ -204,54 +231,97 @@ struct RestartCoordinator {
         }
 
         let verifier = RestartVerifier(manager: manager, journal: journal, settings: settings, expectedPaths: nil)
-        let second = await verifier.restart(unit)
-        if second.verified {
+        var second: RestartVerifier.Outcome? = nil
+        if !restartWhenRunning && restored == 0 {
+            let running = await verifier.verifyRunning(unit)
+            if running.verified { second = running }
+        }
+        let outcome: RestartVerifier.Outcome
+        if let second {
+            outcome = second
+        } else {
+            outcome = await verifier.restart(unit)
+        }
+        if outcome.verified {
             state.restartInFlight = nil
             state.pendingRestart = nil
             try save(state)
+            let done = second == nil
+                ? "restored the previous files and restarted \(unit) again, which succeeded"
+                : "the previous files are restored and \(unit) runs with them"
             throw RestartFailure(
                 error: RestartError(
-                    "k3s did not come up with the new files (\(reason)); restored the previous files and restarted \(unit) again, which succeeded",
+                    "k3s did not come up with the new files (\(reason)); \(done)",
                     fix: "read the journal lines below; this configuration is recorded as rejected and is not applied again unless you pass --force",
                     journalLines: failed.journalLines
                 ),
                 rolledBack: true,
-                steps: failed.steps + second.steps
+                steps: failed.steps + outcome.steps
             )
         }
 
         state.restartInFlight?.phase = .failed
         try save(state)
-        let secondReason = second.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? "unknown"
+        let secondReason = outcome.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? "unknown"
         throw RestartFailure(
             error: RestartError(
                 "k3s did not come up with the new files (\(reason)), and the restart after restoring the previous files failed too (\(secondReason)); stopped without further restarts",
                 fix: "inspect `journalctl -u \(unit)` on the node and repair k3s by hand; harbor-keyless will not restart it again until `harbor-keyless install --force`",
-                journalLines: failed.journalLines + second.journalLines
+                journalLines: failed.journalLines + outcome.journalLines
             ),
             rolledBack: true,
-            steps: failed.steps + second.steps
+            steps: failed.steps + outcome.steps
         )
     }
 
-    /// Restores each path from its newest backup; returns a message for the first failure.
-    private func restore(_ paths: [String]) -> String? {
+    /// A restore that failed, with a message naming the path.
+    struct RestoreFailure: Error {
+        var message: String
+    }
+
+    /// Returns, for each path with a backup, the sequence number of its newest entry: the
+    /// version a rollback restores.
+    private func newestBackupSequences(_ paths: [String]) -> [String: Int] {
+        guard let backups = try? BackupStore(root: root, directory: configuration.stateDirectory + "/backups") else { return [:] }
+        var sequences: [String: Int] = [:]
+        for path in paths {
+            if let newest = try? backups.history(for: path).last {
+                sequences[path] = newest.sequence
+            }
+        }
+        return sequences
+    }
+
+    /// Restores each path from the backup entry recorded for it, and returns how many paths
+    /// it restored. A recorded entry that is gone was restored by an earlier run (a restore
+    /// drops its entry), so that path is skipped. A path without a recorded entry gets its
+    /// newest one, and a path with none at all fails the restore.
+    private func restore(_ paths: [String], sequences: [String: Int]) -> Result<Int, RestoreFailure> {
         let backups: BackupStore
         do {
             backups = try BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
         } catch {
-            return "cannot open backups: \(error)"
+            return .failure(RestoreFailure(message: "cannot open backups: \(error)"))
         }
+        var restored = 0
         for path in paths {
             do {
-                if try backups.restore(path) == nil {
-                    return "no backup of \(path) in \(backups.directory)"
+                let newest = try backups.history(for: path).last
+                if let recorded = sequences[path] {
+                    guard let newest, newest.sequence >= recorded else { continue }
+                    guard newest.sequence == recorded else {
+                        return .failure(RestoreFailure(message: "\(path) has a backup newer than the one the rollback recorded"))
+                    }
                 }
+                guard try backups.restore(path) != nil else {
+                    return .failure(RestoreFailure(message: "no backup of \(path) in \(backups.directory)"))
+                }
+                restored += 1
             } catch {
-                return "cannot restore \(path): \(error)"
+                return .failure(RestoreFailure(message: "cannot restore \(path): \(error)"))
             }
         }
-        return nil
+        return .success(restored)
     }
 }
 
