@@ -75,8 +75,23 @@ public final class SystemdManager: @unchecked Sendable {
                 mainPID: serviceProperties["MainPID"]?.uint32 ?? 0,
                 execMainStartTimestamp: serviceProperties["ExecMainStartTimestamp"]?.uint64 ?? 0,
                 nRestarts: serviceProperties["NRestarts"]?.uint32 ?? 0,
-                fragmentPath: unitProperties["FragmentPath"]?.string ?? ""
+                fragmentPath: unitProperties["FragmentPath"]?.string ?? "",
+                result: serviceProperties["Result"]?.string ?? ""
             )
+        }
+    }
+
+    /// Resets the unit's failed state and its start counter (`ResetFailedUnit`, as
+    /// `systemctl reset-failed` does), so a unit stopped by its start limit can start again.
+    public func resetFailed(_ unit: String) throws(SystemdError) {
+        try validateUnitName(unit)
+        try onQueue { () throws(SystemdError) in
+            _ = try connection.call(
+                destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
+                member: "ResetFailedUnit"
+            ) { (message) throws(SystemdError) in
+                try message.append(unit)
+            }
         }
     }
 

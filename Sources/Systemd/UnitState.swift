@@ -18,6 +18,10 @@ public struct UnitState: Sendable, Equatable, CustomStringConvertible {
     public var nRestarts: UInt32
     /// The unit file systemd loaded, empty when none.
     public var fragmentPath: String
+    /// The service's last result: `success`, or why it failed, for example `exit-code` or
+    /// `start-limit-hit` (started more often than `StartLimitBurst=` allows within
+    /// `StartLimitIntervalSec=`). Empty for units that are not services.
+    public var result: String
 
     public init(
         loadState: String,
@@ -27,7 +31,8 @@ public struct UnitState: Sendable, Equatable, CustomStringConvertible {
         mainPID: UInt32,
         execMainStartTimestamp: UInt64,
         nRestarts: UInt32,
-        fragmentPath: String
+        fragmentPath: String,
+        result: String = ""
     ) {
         self.loadState = loadState
         self.activeState = activeState
@@ -37,11 +42,12 @@ public struct UnitState: Sendable, Equatable, CustomStringConvertible {
         self.execMainStartTimestamp = execMainStartTimestamp
         self.nRestarts = nRestarts
         self.fragmentPath = fragmentPath
+        self.result = result
     }
 
     public var description: String {
         "load=\(loadState) active=\(activeState) sub=\(subState) invocation=\(invocationID) "
-            + "main_pid=\(mainPID) started_usec=\(execMainStartTimestamp) restarts=\(nRestarts)"
+            + "main_pid=\(mainPID) started_usec=\(execMainStartTimestamp) restarts=\(nRestarts) result=\(result)"
     }
 }
 

@@ -272,6 +272,28 @@ struct RestartNodeTests {
         try node.write(statePath, String(decoding: data, as: UTF8.self), mode: 0o600)
     }
 
+    @Test("a restart refused by the start limit is retried once")
+    func startLimit() async throws {
+        let (node, manager) = try await bootNode()
+        // Use up the unit's start limit, set to 3 starts in 5 minutes so the test does not
+        // race systemd's default window of 10 s; the agent's restart is the fourth start.
+        try node.write("/etc/systemd/system/k3s.service.d/start-limit.conf", "[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=3\n")
+        #expect(try node.exec(["systemctl", "daemon-reload"]).status == 0)
+        try manager.resetFailed("k3s.service")
+        for _ in 0..<3 {
+            #expect(try await manager.restart("k3s.service", timeout: .seconds(30)) == .done)
+        }
+        #expect(try manager.unitState("k3s.service")?.activeState == "active")
+
+        let run = try agent(node, ["install", "--registry", "harbor.example.com"])
+
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("start-limit-hit"))
+        #expect(run.output.contains("restarted k3s.service and verified"))
+        #expect(try manager.unitState("k3s.service")?.activeState == "active")
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("rejectedConfigs\" : [\n    \"") == false)
+    }
+
     @Test("a --unit that does not run k3s is rejected before writing")
     func wrongUnit() async throws {
         let (node, manager) = try await bootNode()

@@ -25,6 +25,7 @@ struct UnitStateTests {
         #expect(state.execMainStartTimestamp > 1_700_000_000_000_000)
         #expect(state.nRestarts == 0)
         #expect(state.fragmentPath == "/etc/systemd/system/k3s.service")
+        #expect(state.result == "success")
     }
 
     @Test("unitState is nil for a unit systemd does not know")

@@ -36,9 +36,20 @@ struct RestartVerifier {
     /// Restarts `unit` (RestartUnit, mode `replace`) and verifies it.
     func restart(_ unit: String) async -> Outcome {
         var steps: [RestartStep] = []
-        let result: JobResult
+        var result: JobResult
         do {
             result = try await manager.restart(unit, timeout: settings.jobTimeout)
+            // systemd refuses a start beyond the unit's start limit (5 starts in 10 s by
+            // default) without running k3s, so the files were never tried: reset the counter,
+            // as `systemctl reset-failed` does, and restart once more.
+            if result == .failed, (try? manager.unitState(unit))?.result == "start-limit-hit" {
+                steps.append(RestartStep(
+                    name: "start-limit", passed: true,
+                    detail: "systemd refused to start \(unit) because it was started too often (start-limit-hit); reset it and restarted again"
+                ))
+                try manager.resetFailed(unit)
+                result = try await manager.restart(unit, timeout: settings.jobTimeout)
+            }
         } catch {
             steps.append(RestartStep(name: "job", passed: false, detail: "\(error)"))
             return Outcome(steps: steps, journalLines: recentLines(unit: unit, invocation: nil))
