@@ -111,6 +111,32 @@ struct NodeCheckTests {
         #expect(result.status == .fail)
     }
 
+    @Test("kubelet flags of a stopped unit fail", arguments: [
+        ("failed", CheckStatus.fail), ("inactive", .fail), ("activating", .skip), ("active", .pass),
+    ])
+    func kubeletFlagsUnitState(state: String, expected: CheckStatus) async throws {
+        let node = try await nodeFixture()
+        let entries = journal(lines: [Self.ourKubeletLine], invocation: "aaaa")
+        let status = FixedServiceStatus(ServiceStatus(mainStart: nil, mainPID: nil, invocationID: "aaaa", activeState: state))
+        let context = try makeContext(node: node, journal: RecordedJournal(entries: entries), serviceStatus: status)
+        let result = await run(.kubeletFlags, context)
+        #expect(result.status == expected)
+        if expected == .fail {
+            #expect(result.message.contains("k3s.service is \(state)"))
+        }
+    }
+
+    @Test("kubelet flags follow systemd's invocation")
+    func kubeletFlagsSystemdInvocation() async throws {
+        let node = try await nodeFixture()
+        // systemd runs invocation "aaaa"; newer records of another invocation do not count.
+        let current = journal(lines: [Self.ourKubeletLine], invocation: "aaaa", endingAt: Date().addingTimeInterval(-600))
+        let other = journal(lines: ["Running kubelet --hostname-override=node-a"], invocation: "bbbb")
+        let status = FixedServiceStatus(ServiceStatus(mainStart: nil, mainPID: nil, invocationID: "aaaa", activeState: "active"))
+        let context = try makeContext(node: node, journal: RecordedJournal(entries: current + other), serviceStatus: status)
+        #expect(await run(.kubeletFlags, context).status == .pass)
+    }
+
     static let symptomFixtures: [(String, String, CheckStatus)] = [
         ("azure-4533-plugin-binary-did-not-exist.log", "plugin binary executable", .fail),
         ("capz-4110-failed-register-cri-auth-plugins-no-kind.log", "\"no kind\"", .fail),

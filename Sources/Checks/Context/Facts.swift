@@ -61,11 +61,13 @@ extension CheckContext {
         }
     }
 
-    /// Returns the records of the unit's current invocation: those sharing the newest record's
-    /// invocation id (all records when the source has no ids).
+    /// Returns the records of the unit's current invocation: those carrying the invocation id
+    /// systemd reports for the unit, else the newest record's id (all records when the source
+    /// has no ids). After k3s stopped, the newest records belong to a process that is gone.
     func currentInvocationEntries() async -> Result<[JournalEntry], JournalError> {
-        await journalEntries().map { entries in
-            guard let current = entries.last?.invocationID else { return entries }
+        let systemdInvocation = await serviceStatus.status(unit: unitName())?.invocationID
+        return await journalEntries().map { entries in
+            guard let current = systemdInvocation ?? entries.last?.invocationID else { return entries }
             return entries.filter { $0.invocationID == current }
         }
     }

@@ -6,11 +6,14 @@ public struct ServiceStatus: Sendable, Equatable {
     public var mainStart: Date?
     public var mainPID: Int32?
     public var invocationID: String?
+    /// The unit's `ActiveState` (for example `active`, `activating` or `failed`), nil when unknown.
+    public var activeState: String?
 
-    public init(mainStart: Date?, mainPID: Int32?, invocationID: String?) {
+    public init(mainStart: Date?, mainPID: Int32?, invocationID: String?, activeState: String? = nil) {
         self.mainStart = mainStart
         self.mainPID = mainPID
         self.invocationID = invocationID
+        self.activeState = activeState
     }
 }
 

@@ -42,7 +42,8 @@ public struct SystemdServiceStatus: ServiceStatusSource {
         return ServiceStatus(
             mainStart: state.execMainStartTimestamp == 0 ? nil : Date(timeIntervalSince1970: Double(state.execMainStartTimestamp) / 1_000_000),
             mainPID: state.mainPID == 0 ? nil : Int32(state.mainPID),
-            invocationID: state.invocationID.isEmpty ? nil : state.invocationID
+            invocationID: state.invocationID.isEmpty ? nil : state.invocationID,
+            activeState: state.activeState.isEmpty ? nil : state.activeState
         )
     }
 }

@@ -8,6 +8,19 @@ extension Check {
     static let kubeletFlags = Check(
         id: "kubelet.flags", title: "Running kubelet uses our files", area: .kubelet
     ) { context in
+        // A stopped unit's journal still shows the kubelet line of its last run.
+        let unit = context.unitName()
+        switch await context.serviceStatus.status(unit: unit)?.activeState {
+        case "activating"?:
+            return .skip("\(unit) is starting; its kubelet has not reported its flags yet")
+        case let state? where state != "active" && state != "reloading":
+            return .fail(
+                "\(unit) is \(state): no kubelet runs on this node, so no image is pulled",
+                remedy: "start it (`systemctl start \(unit)`) and read `journalctl -u \(unit)` if it does not stay up"
+            )
+        default:
+            break
+        }
         let entries: [JournalEntry]
         switch await context.currentInvocationEntries() {
         case .success(let value): entries = value
