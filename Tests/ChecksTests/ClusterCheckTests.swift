@@ -112,6 +112,32 @@ struct ClusterCheckTests {
         #expect(fallback.message.contains("not permitted (get /metrics)"))
     }
 
+    @Test("API server gates are read once per version")
+    func gateCache() async throws {
+        let api = try await standIn()
+        let node = try await nodeFixture()
+        let cache = APIServerGateCache()
+        for _ in 0..<2 {
+            let context = try makeContext(node: node, api: api.asAgent, apiserverGates: cache)
+            let result = await run(.nodeAudienceGate, context)
+            #expect(result.message.contains("is on (from API server /metrics)"))
+        }
+        #expect(api.requests(path: "/metrics").count == 1)
+
+        // Gates stored for another API server version are read again.
+        cache.store(["ServiceAccountNodeAudienceRestriction": false], version: "v1.33.4+k3s1")
+        let upgraded = await run(.nodeAudienceGate, try makeContext(node: node, api: api.asAgent, apiserverGates: cache))
+        #expect(upgraded.message.contains("is on"))
+        #expect(api.requests(path: "/metrics").count == 2)
+
+        // So are gates older than the cache's maximum age.
+        let expired = APIServerGateCache(maxAge: .zero)
+        for _ in 0..<2 {
+            _ = await run(.nodeAudienceGate, try makeContext(node: node, api: api.asAgent, apiserverGates: expired))
+        }
+        #expect(api.requests(path: "/metrics").count == 4)
+    }
+
     @Test("gate turned off in kubelet-arg fails without API")
     func gateFromConfig() async throws {
         let node = try await nodeFixture()

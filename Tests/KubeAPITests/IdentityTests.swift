@@ -145,6 +145,22 @@ struct IdentityTests {
         #expect(jwks.status == 200)
     }
 
+    @Test("large /metrics arrive gzip-compressed and decoded")
+    func compressedMetrics() async throws {
+        // The stand-in compresses /metrics for clients that accept gzip, as the API server does.
+        let lines = (0..<2000).map { "apiserver_request_total{code=\"200\",resource=\"pods\",verb=\"GET\",n=\"\($0)\"} \($0)" }
+        let text = lines.joined(separator: "\n") + "\n"
+        let server = try await APIStandIn.start(["metrics": text])
+        let client = try await server.client(try await server.credentials(token: APIStandIn.agentToken))
+
+        let metrics = try await client.rawGet("/metrics")
+
+        #expect(metrics.status == 200)
+        #expect(String(decoding: metrics.body, as: UTF8.self) == text)
+        let sent = try #require(server.requests(path: "/metrics").last?["bytes"] as? Int)
+        #expect(sent < text.utf8.count / 4)
+    }
+
     @Test("service account holds Leases in its own namespace only")
     func serviceAccountLeases() async throws {
         let client = try await standIn.client(try await standIn.credentials(token: APIStandIn.agentToken))

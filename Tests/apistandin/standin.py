@@ -63,6 +63,7 @@ import argparse
 import base64
 import copy
 import datetime
+import gzip
 import http.server
 import ipaddress
 import json
@@ -582,13 +583,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -- plumbing
 
-    def send(self, code, body, identity, content_type="application/json", headers=None):
+    def send(self, code, body, identity, content_type="application/json", headers=None, compressible=False):
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
         elif isinstance(body, str):
             data = body.encode()
         else:
             data = body
+        # Like the API server's /metrics handler (Prometheus client_golang), compress when the
+        # client accepts gzip.
+        if compressible and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            data = gzip.compress(data)
+            headers = dict(headers or {}, **{"Content-Encoding": "gzip"})
         # Log before sending, so a client that has the response also finds its log entry.
         self.state.log({"identity": identity.user if identity else None, "method": self.command,
                         "path": self.path, "status": code, "bytes": len(data),
@@ -693,7 +699,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path in ("/healthz", "/livez", "/readyz"):
             return self.send(200, "ok", identity, "text/plain; charset=utf-8")
         if path == "/metrics":
-            return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8")
+            return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8",
+                             compressible=True)
         if path == "/openid/v1/jwks":
             return self.send(200, self.state.config.get("jwks", {"keys": []}), identity, "application/jwk-set+json")
         if path == "/.well-known/openid-configuration":
@@ -712,7 +719,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             text = "Forbidden (user=%s, verb=get, resource=nodes, subresource=metrics)" % identity.user
             return self.send(403, text, identity, "text/plain; charset=utf-8")
         if path == "/metrics" and method == "GET":
-            return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8")
+            return self.send(200, self.state.config.get("metrics", ""), identity, "text/plain; version=0.0.4; charset=utf-8",
+                             compressible=True)
         return self.send(404, "404 page not found\n", identity, "text/plain; charset=utf-8")
 
     def registry(self, method, path):

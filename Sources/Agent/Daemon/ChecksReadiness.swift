@@ -11,6 +11,9 @@ public struct ChecksReadiness: ReadinessSource {
     let api: DaemonAPI?
     let environment: [String: String]
     let timeout: Duration
+    /// Shared by every run, so each node reads the API server's /metrics only when its version
+    /// changes or the entry is six hours old.
+    let apiserverGates = APIServerGateCache()
 
     static let localAreas: Set<CheckArea> = [.host, .restart, .journal, .pullSafety]
 
@@ -39,7 +42,8 @@ public struct ChecksReadiness: ReadinessSource {
             journal: SystemdJournal(JournalReader(source: configuration.hostRoot == "/" ? .local : .osRoot(configuration.hostRoot))),
             serviceStatus: serviceStatus(hostRoot: configuration.hostRoot),
             environment: environment,
-            timeout: timeout
+            timeout: timeout,
+            apiserverGates: apiserverGates
         )
         let outcomes = await CheckRunner.run(checks, context: context)
         return outcomes.map {

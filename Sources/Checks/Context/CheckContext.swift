@@ -30,6 +30,9 @@ public struct CheckContext: Sendable {
     public var timeout: Duration
     /// Path of the pod's service account token, when running in a pod.
     public var podTokenPath: String
+    /// Feature gates read from the API server's /metrics by an earlier run; nil reads them
+    /// every run.
+    public var apiserverGates: APIServerGateCache?
 
     let facts: FactCache
 
@@ -45,7 +48,8 @@ public struct CheckContext: Sendable {
         environment: [String: String] = [:],
         now: @escaping @Sendable () -> Date = { Date() },
         timeout: Duration = .seconds(10),
-        podTokenPath: String = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        podTokenPath: String = "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        apiserverGates: APIServerGateCache? = nil
     ) {
         self.setup = setup
         self.options = options
@@ -59,6 +63,7 @@ public struct CheckContext: Sendable {
         self.now = now
         self.timeout = timeout
         self.podTokenPath = podTokenPath
+        self.apiserverGates = apiserverGates
         self.facts = FactCache()
     }
 

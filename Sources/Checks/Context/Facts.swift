@@ -21,13 +21,26 @@ extension CheckContext {
         return await facts.value("node") { await capture { () async throws(KubeAPIError) in try await client.node(nodeName) } }
     }
 
-    func apiserverMetrics() async -> Result<String, KubeAPIError>? {
+    /// The API server's feature gates from its /metrics (`kubernetes_feature_enabled`), from
+    /// `apiserverGates` while it contains them for the API server's current version.
+    func apiserverFeatureGates() async -> Result<[String: Bool], KubeAPIError>? {
         guard let client else { return nil }
-        return await facts.value("apiserver-metrics") {
+        var version: String?
+        if case .success(let body)? = await apiVersion() {
+            version = body.gitVersion
+        }
+        if let version, let cached = apiserverGates?.gates(version: version) {
+            return .success(cached)
+        }
+        let result = await facts.value("apiserver-gates") {
             await capture { () async throws(KubeAPIError) in
-                String(decoding: try await client.rawGet("/metrics", accept: "text/plain").body, as: UTF8.self)
+                PrometheusText.featureGates(String(decoding: try await client.rawGet("/metrics", accept: "text/plain").body, as: UTF8.self))
             }
         }
+        if case .success(let gates) = result, let version {
+            apiserverGates?.store(gates, version: version)
+        }
+        return result
     }
 
     /// The kubelet's own /metrics (authorized as `get nodes/metrics`), never through the API

@@ -57,11 +57,16 @@ enum GateReading {
     static func read(_ context: CheckContext, gate: String, component: Component) async -> GateReading {
         // 1. /metrics: the effective value.
         var metricsNote = "no API access"
-        let metrics = component == .kubelet ? await context.kubeletMetrics() : await context.apiserverMetrics()
+        let gates: Result<[String: Bool], KubeAPIError>?
+        if component == .kubelet {
+            gates = await context.kubeletMetrics()?.map(PrometheusText.featureGates)
+        } else {
+            gates = await context.apiserverFeatureGates()
+        }
         let path = component == .kubelet ? "kubelet /metrics" : "API server /metrics"
-        switch metrics {
-        case .success(let text)?:
-            if let value = PrometheusText.featureEnabled(text, gate: gate) { return .known(value, source: path) }
+        switch gates {
+        case .success(let values)?:
+            if let value = values[gate] { return .known(value, source: path) }
             metricsNote = "\(path) has no kubernetes_feature_enabled sample for it"
         case .failure(let error)?:
             if case .forbidden(let verb, let resource, _, _) = error {

@@ -55,12 +55,15 @@ enum PrometheusText {
         return PrometheusSample(name: name, labels: labels, value: value)
     }
 
-    /// Returns the effective value of a feature gate from `kubernetes_feature_enabled`, nil when the
-    /// component does not export it.
-    static func featureEnabled(_ text: String, gate: String) -> Bool? {
-        samples(text, named: "kubernetes_feature_enabled")
-            .first { $0.labels["name"] == gate }
-            .map { $0.value == 1 }
+    /// Returns every gate in `kubernetes_feature_enabled` with whether it is on.
+    static func featureGates(_ text: String) -> [String: Bool] {
+        var gates: [String: Bool] = [:]
+        for sample in samples(text, named: "kubernetes_feature_enabled") {
+            if let name = sample.labels["name"], gates[name] == nil {
+                gates[name] = sample.value == 1
+            }
+        }
+        return gates
     }
 }
 

@@ -95,6 +95,9 @@ struct HTTPTransfer {
             try handle.setList(CURLOPT_CONNECT_TO, connectTo.raw)
         }
         try handle.setList(CURLOPT_HTTPHEADER, headers.raw)
+        // Offer every encoding this libcurl decodes: the API server compresses large responses
+        // (its /metrics and big lists) with gzip, which cuts the bytes each node transfers.
+        try handle.set(CURLOPT_ACCEPT_ENCODING, "")
 
         // Method and body. COPYPOSTFIELDS copies POSTFIELDSIZE bytes, so the size goes first.
         switch request.method {

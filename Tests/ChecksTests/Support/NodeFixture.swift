@@ -119,11 +119,13 @@ func makeContext(
     serviceStatus: any ServiceStatusSource = NoServiceStatus(),
     environment: [String: String] = [:],
     timeout: Duration = .seconds(10),
-    podTokenPath: String = "/nonexistent/token"
+    podTokenPath: String = "/nonexistent/token",
+    apiserverGates: APIServerGateCache? = nil
 ) throws -> CheckContext {
     CheckContext(
         setup: setup, options: options, root: try node.root, api: api, nodeName: nodeName, kubeletEndpoint: kubelet,
-        journal: journal, serviceStatus: serviceStatus, environment: environment, timeout: timeout, podTokenPath: podTokenPath
+        journal: journal, serviceStatus: serviceStatus, environment: environment, timeout: timeout, podTokenPath: podTokenPath,
+        apiserverGates: apiserverGates
     )
 }
 
