@@ -85,10 +85,12 @@ func contentsEqual(_ file: FileDescriptor, _ source: WriteSource) -> Result<Bool
 
 /// Appends bytes `range` of `source` to `destination` at its file position: through
 /// copy_file_range, which copies inside the kernel, or through pread and write in chunks
-/// where the file systems do not support it.
-func copy(_ source: FileDescriptor, range: Range<Int>, to destination: FileDescriptor) -> Result<Void, CopyFailure> {
+/// where the file systems do not support it. `kernelCopy` false starts with pread and write.
+func copy(
+    _ source: FileDescriptor, range: Range<Int>, to destination: FileDescriptor, kernelCopy: Bool = true
+) -> Result<Void, CopyFailure> {
     var offset = range.lowerBound
-    var useKernelCopy = true
+    var useKernelCopy = kernelCopy
     var buffer: UnsafeMutableRawBufferPointer? = nil
     defer { buffer?.deallocate() }
 
