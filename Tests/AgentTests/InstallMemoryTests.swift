@@ -98,9 +98,28 @@ struct InstallMemoryTests {
         }
     }
 
-    /// Runs the built agent with `arguments` through posix_spawn and reaps it with wait4,
-    /// whose rusage holds this one child's peak RSS. (RUSAGE_CHILDREN would mix in the
-    /// children of tests running in parallel.)
+    /// Starts the agent from this small Python process and reaps it with wait4, whose
+    /// rusage holds that one child's peak RSS. The test process cannot start it itself:
+    /// exec records the RSS of the memory the caller had before exec into ru_maxrss
+    /// (Linux exec_mmap), and posix_spawn's child shares this large process's memory, so
+    /// the test runner's own pages would count. A fork of Python counts its about 10 MB.
+    static let measuringParent = """
+        import os, sys
+        output, error, agent = sys.argv[1], sys.argv[2], sys.argv[3]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+                os.dup2(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+                os.dup2(os.open(error, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+                os.execve(agent, sys.argv[3:], {"PATH": "/usr/bin:/bin"})
+            finally:
+                os._exit(127)
+        _, status, usage = os.wait4(pid, 0)
+        print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+        """
+
+    /// Runs the built agent with `arguments` and returns its outcome and peak RSS.
     func measure(_ arguments: [String], in node: NodeTree) throws -> MeasuredRun {
         let outputPath = node.root + "/agent-output-\(UUID().uuidString)"
         let errorPath = outputPath + ".err"
@@ -109,36 +128,23 @@ struct InstallMemoryTests {
             unlink(errorPath)
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.measuringParent, outputPath, errorPath, NodeTree.agentPath] + arguments
+        let report = Pipe()
+        process.standardOutput = report
+        try process.run()
+        let reported = String(decoding: report.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "the measuring Python process failed")
 
-        let argv = ([NodeTree.agentPath] + arguments).map { strdup($0) } + [nil]
-        let environment: [String] = ["PATH=/usr/bin:/bin"]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, NodeTree.agentPath, &actions, nil, argv, envp)
-        try #require(spawned == 0, "posix_spawn failed: \(String(cString: strerror(spawned)))")
-
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            try #require(errno == EINTR, "wait4 failed: \(String(cString: strerror(errno)))")
-        }
-        // Exited normally when the low seven bits (the terminating signal) are zero.
-        let exitStatus: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let fields = reported.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(fields.count == 2, "unexpected report from the measuring process: \(reported)")
         return MeasuredRun(
-            status: exitStatus,
+            status: Int32(fields[0]),
             output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
             error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "",
-            peakKiB: usage.ru_maxrss
+            peakKiB: fields[1]
         )
     }
 }
