@@ -82,7 +82,7 @@ extension HostRoot {
             return .created
         }
 
-        // Sizes first, then chunk by chunk; the backup is copied from the open old file.
+        // Sizes are compared first, then chunk by chunk. The backup is copied from the open old file.
         let oldMode = UInt32(existing.info.st_mode & 0o7777)
         let old = SourceFile(existing.file, info: existing.info, path: path)
         if Int(existing.info.st_size) == source.count, try compare(existing.file, source, path: path, operation: operation) {
@@ -202,7 +202,7 @@ extension HostRoot {
         return (file, opened)
     }
 
-    /// Returns whether `file` holds exactly the bytes of `source`, read in chunks.
+    /// Returns whether `file` contains exactly the bytes of `source`, read in chunks.
     func compare(_ file: FileDescriptor, _ source: WriteSource, path: String, operation: String) throws(HostFileError) -> Bool {
         switch contentsEqual(file, source) {
         case .success(let equal): return equal

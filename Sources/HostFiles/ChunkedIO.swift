@@ -17,7 +17,7 @@ enum WriteSource {
     }
 }
 
-/// Why a chunked copy stopped.
+/// The reason a chunked copy stopped.
 enum CopyFailure: Error {
     /// A system call failed with this errno.
     case system(Int32)
@@ -43,7 +43,7 @@ extension FileDescriptor {
     }
 }
 
-/// Returns whether `file` holds exactly the bytes of `source`, read in chunks at explicit
+/// Returns whether `file` contains exactly the bytes of `source`, read in chunks at explicit
 /// offsets (the descriptors' positions are left alone). The caller compares the sizes first,
 /// so a difference in size costs no read.
 func contentsEqual(_ file: FileDescriptor, _ source: WriteSource) -> Result<Bool, Errno> {

@@ -9,7 +9,7 @@ import Testing
 struct InstallMemoryTests {
     static let binDir = "/var/lib/rancher/credentialprovider/bin"
     /// Random bytes appended to the real plugin. An ELF executable ignores bytes after its
-    /// segments, so the enlarged copy still runs and answers `--version` as itself.
+    /// segments, so the enlarged copy still runs and prints its own `--version` line.
     static let padding = 48 << 20
     /// The measured install's peak RSS must stay below this: the padding alone is as large,
     /// and the agent's own pages come on top (about 23 MiB in a debug build, measured on
@@ -99,7 +99,7 @@ struct InstallMemoryTests {
     }
 
     /// Starts the agent from this small Python process and reaps it with wait4, whose
-    /// rusage holds that one child's peak RSS. The test process cannot start it itself:
+    /// rusage contains that one child's peak RSS. The test process cannot start it itself:
     /// exec records the RSS of the memory the caller had before exec into ru_maxrss
     /// (Linux exec_mmap), and posix_spawn's child shares this large process's memory, so
     /// the test runner's own pages would count. A fork of Python counts its about 10 MB.

@@ -256,7 +256,7 @@ struct InstallPlanner {
         return PlannedFile(kind: .executable, path: path, action: action, contents: nil, mode: mode, plugin: plugin)
     }
 
-    /// Returns the action that puts the desired file at `path`; `compare` returns whether the
+    /// Returns the action that puts the desired file at `path`. `compare` returns whether the
     /// file there has the desired bytes, or nil when there is none.
     private func plannedAction(
         path: String, mode: UInt32, compare: () throws(HostFileError) -> Bool?

@@ -1,7 +1,7 @@
 internal import HostFiles
 
 /// The plugin executable an install copies. It is opened once, checked with `--version`
-/// through that open file and copied from it in chunks, so the file checked is the file
+/// through that open file and copied from it in chunks. So the file checked is the file
 /// installed even when its path is replaced meanwhile, and memory use does not grow with
 /// its size.
 public struct PluginExecutable: Sendable, Equatable {
