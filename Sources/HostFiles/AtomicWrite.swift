@@ -37,6 +37,36 @@ extension HostRoot {
         _ path: String, contents: [UInt8], mode: UInt32, backups: BackupStore?,
         warnings: inout [HostFileWarning]
     ) throws(HostFileError) -> WriteOutcome {
+        try write(path, source: .bytes(contents), mode: mode, backups: backups, warnings: &warnings)
+    }
+
+    /// Like `write(_:contents:mode:backups:)`, with the contents of `source`: comparing,
+    /// backing up and copying all go in chunks, so memory use does not grow with its size.
+    /// Throws `.sourceChanged` when `source` changes while it is copied.
+    public func write(
+        _ path: String, from source: SourceFile, mode: UInt32, backups: BackupStore?
+    ) throws(HostFileError) -> WriteOutcome {
+        var warnings: [HostFileWarning] = []
+        let outcome = try write(path, source: .file(source), mode: mode, backups: backups, warnings: &warnings)
+        for warning in warnings {
+            warningHandler(warning)
+        }
+        return outcome
+    }
+
+    /// Like `write(_:from:mode:backups:)`, but appends warnings to `warnings` instead of
+    /// passing them to `warningHandler`.
+    public func write(
+        _ path: String, from source: SourceFile, mode: UInt32, backups: BackupStore?,
+        warnings: inout [HostFileWarning]
+    ) throws(HostFileError) -> WriteOutcome {
+        try write(path, source: .file(source), mode: mode, backups: backups, warnings: &warnings)
+    }
+
+    func write(
+        _ path: String, source: WriteSource, mode: UInt32, backups: BackupStore?,
+        warnings: inout [HostFileWarning]
+    ) throws(HostFileError) -> WriteOutcome {
         let operation = "write"
         guard mode <= 0o7777 else {
             throw error(.invalidPath, operation, path, detail: "invalid mode \(String(mode, radix: 8))")
@@ -46,25 +76,22 @@ extension HostRoot {
         guard let existing = try openExistingFile(parent, name, path: path, operation: operation) else {
             try backups?.recordAbsence(of: path)
             try replace(
-                in: parent, name: name, path: path, contents: contents, mode: mode, owner: nil,
+                in: parent, name: name, path: path, source: source, mode: mode, owner: nil,
                 operation: operation, warnings: &warnings
             )
             return .created
         }
 
-        // The old bytes are needed to compare equal sizes and to back them up.
+        // Sizes are compared first, then chunk by chunk. The backup is copied from the open old file.
         let oldMode = UInt32(existing.info.st_mode & 0o7777)
-        var oldContents: [UInt8]? = nil
-        if Int(existing.info.st_size) == contents.count || backups != nil {
-            oldContents = try readWhole(existing.file, path: path, operation: operation)
-        }
-        if let oldContents, oldContents == contents {
+        let old = SourceFile(existing.file, info: existing.info, path: path)
+        if Int(existing.info.st_size) == source.count, try compare(existing.file, source, path: path, operation: operation) {
             if oldMode == mode {
                 return .unchanged
             }
 
             // Same bytes, new mode: change the mode in place, which keeps the mtime.
-            try backups?.record(path, contents: oldContents, mode: oldMode)
+            try backups?.record(path, from: old, mode: oldMode)
             guard fchmod(existing.file.raw, mode_t(mode)) == 0 else {
                 throw error(.system, operation, path, errno: errno, detail: "cannot change the mode")
             }
@@ -76,11 +103,9 @@ extension HostRoot {
             return .updated
         }
 
-        if let backups, let oldContents {
-            try backups.record(path, contents: oldContents, mode: oldMode)
-        }
+        try backups?.record(path, from: old, mode: oldMode)
         try replace(
-            in: parent, name: name, path: path, contents: contents, mode: mode,
+            in: parent, name: name, path: path, source: source, mode: mode,
             owner: (existing.info.st_uid, existing.info.st_gid), operation: operation, warnings: &warnings
         )
         return .updated
@@ -106,8 +131,8 @@ extension HostRoot {
             return false
         }
         if let backups {
-            let contents = try readWhole(existing.file, path: path, operation: operation)
-            try backups.record(path, contents: contents, mode: UInt32(existing.info.st_mode & 0o7777))
+            let old = SourceFile(existing.file, info: existing.info, path: path)
+            try backups.record(path, from: old, mode: UInt32(existing.info.st_mode & 0o7777))
         }
 
         guard unlinkat(parent.raw, name, 0) == 0 else {
@@ -177,9 +202,10 @@ extension HostRoot {
         return (file, opened)
     }
 
-    func readWhole(_ file: FileDescriptor, path: String, operation: String) throws(HostFileError) -> [UInt8] {
-        switch file.readAll(limit: Int.max - 1) {
-        case .success(let bytes): return bytes
+    /// Returns whether `file` contains exactly the bytes of `source`, read in chunks.
+    func compare(_ file: FileDescriptor, _ source: WriteSource, path: String, operation: String) throws(HostFileError) -> Bool {
+        switch contentsEqual(file, source) {
+        case .success(let equal): return equal
         case .failure(let failure): throw error(.system, operation, path, errno: failure.code)
         }
     }

@@ -40,9 +40,10 @@ public struct BackupStore: Sendable {
         self.keep = keep
     }
 
-    /// Saves `contents` and `mode` as the newest previous version of `path`.
-    func record(_ path: String, contents: [UInt8], mode: UInt32) throws(HostFileError) {
-        try add(path, suffix: String(format4Octal(mode)) + ".bak", contents: contents)
+    /// Saves the bytes of `old` (copied in chunks) and `mode` as the newest previous
+    /// version of `path`.
+    func record(_ path: String, from old: SourceFile, mode: UInt32) throws(HostFileError) {
+        try add(path, suffix: String(format4Octal(mode)) + ".bak", source: .file(old))
     }
 
     /// Records that `path` did not exist, so restoring removes it. Skipped when that is
@@ -51,7 +52,7 @@ public struct BackupStore: Sendable {
         if let newest = try history(for: path).last, newest.mode == nil {
             return
         }
-        try add(path, suffix: "absent", contents: [])
+        try add(path, suffix: "absent", source: .bytes([]))
     }
 
     /// Returns the entries for `path`, oldest first, without their contents.
@@ -69,7 +70,8 @@ public struct BackupStore: Sendable {
         return entries.sorted { $0.sequence < $1.sequence }
     }
 
-    /// Returns the newest previous version of `path`, or nil when none is stored.
+    /// Returns the newest previous version of `path` with its bytes in memory, or nil when
+    /// none is stored. `restore` does not use it: it copies the stored file in chunks.
     public func latest(for path: String) throws(HostFileError) -> Backup? {
         guard let entry = try history(for: path).last else {
             return nil
@@ -85,29 +87,37 @@ public struct BackupStore: Sendable {
     /// exist before), then drops that entry, so calling it again goes one version further
     /// back. Returns nil when no version is stored.
     public func restore(_ path: String) throws(HostFileError) -> RestoreOutcome? {
-        guard let backup = try latest(for: path) else {
+        guard let entry = try history(for: path).last else {
             return nil
         }
+        let stored = folder(for: path) + "/" + entry.fileName
 
         let outcome: RestoreOutcome
-        if let contents = backup.contents, let mode = backup.entry.mode {
-            outcome = .rewritten(try root.write(path, contents: contents, mode: mode, backups: nil))
+        if let mode = entry.mode {
+            guard let backup = try root.openSourceFile(stored, operation: "restore") else {
+                throw root.error(.system, "restore", stored, errno: ENOENT, detail: "the backup of \(path) disappeared")
+            }
+            outcome = .rewritten(try root.write(path, from: backup, mode: mode, backups: nil))
         } else {
             outcome = .removed(try root.remove(path, backups: nil))
         }
 
-        _ = try root.remove(folder(for: path) + "/" + backup.entry.fileName, backups: nil)
+        _ = try root.remove(stored, backups: nil)
         return outcome
     }
 
-    private func add(_ path: String, suffix: String, contents: [UInt8]) throws(HostFileError) {
+    private func add(_ path: String, suffix: String, source: WriteSource) throws(HostFileError) {
         let folder = folder(for: path)
         try root.createDirectories(folder, mode: 0o700)
 
         let existing = try history(for: path)
         let sequence = (existing.last?.sequence ?? 0) + 1
         let name = String(sequence).leftPadded(to: 8) + "-" + suffix
-        _ = try root.write(folder + "/" + name, contents: contents, mode: 0o600, backups: nil)
+        var warnings: [HostFileWarning] = []
+        _ = try root.write(folder + "/" + name, source: source, mode: 0o600, backups: nil, warnings: &warnings)
+        for warning in warnings {
+            root.warningHandler(warning)
+        }
 
         // Drop the oldest beyond `keep`.
         for old in existing.dropLast(max(0, keep - 1)) {

@@ -27,6 +27,8 @@ public struct HostFileError: Error, CustomStringConvertible, Sendable {
         case lockTimeout
         /// A test fault injected into an atomic write.
         case injectedFault
+        /// The file a write copies from changed while it was copied.
+        case sourceChanged
     }
 
     public var kind: Kind

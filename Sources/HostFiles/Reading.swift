@@ -32,6 +32,45 @@ extension HostRoot {
         }
     }
 
+    /// Compares the file at `path`, following symbolic links inside the root, with `source`:
+    /// sizes first, then chunk by chunk, so memory use does not grow with the file's size.
+    /// Returns nil when the file or a directory on the way is missing. Throws when it is not
+    /// a regular file or cannot be read, with the errors of `read`.
+    public func compare(_ path: String, with source: SourceFile) throws(HostFileError) -> Bool? {
+        try compare(path, with: .file(source))
+    }
+
+    /// Like `compare(_:with:)` for bytes in memory.
+    public func compare(_ path: String, with contents: [UInt8]) throws(HostFileError) -> Bool? {
+        try compare(path, with: .bytes(contents))
+    }
+
+    private func compare(_ path: String, with source: WriteSource) throws(HostFileError) -> Bool? {
+        guard let file = try openSourceFile(path, operation: "read") else {
+            return nil
+        }
+        guard file.size == source.count else {
+            return false
+        }
+        return try compare(file.file, source, path: path, operation: "read")
+    }
+
+    /// Opens the regular file at `path` for copying, following symbolic links inside the
+    /// root. Returns nil when the file or a directory on the way is missing.
+    func openSourceFile(_ path: String, operation: String) throws(HostFileError) -> SourceFile? {
+        guard let file = try openEntry(path, operation: operation) else {
+            return nil
+        }
+        let (info, statError) = file.stat()
+        guard statError == 0 else {
+            throw error(.system, operation, path, errno: statError)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw error(.notRegularFile, operation, path, detail: "not a regular file")
+        }
+        return SourceFile(file, info: info, path: path)
+    }
+
     /// Returns the metadata of `path` without following a final symbolic link (a link is
     /// reported as `.symlink`), or nil when it is missing.
     public func info(_ path: String) throws(HostFileError) -> FileInfo? {

@@ -10,12 +10,13 @@ private func tempPrefix(for name: String) -> String {
 }
 
 extension HostRoot {
-    /// Replaces `name` in `parent` with `contents` through a temp file: O_EXCL create with an
-    /// unpredictable name, owner and mode set, full write, fsync, rename, fsync of the
-    /// directory. The temp file is flocked while it is written, so a later write can tell
-    /// the leftover of a killed writer (lock free) from one in progress (lock held).
+    /// Replaces `name` in `parent` with the bytes of `source` through a temp file: O_EXCL
+    /// create with an unpredictable name, owner and mode set, full write (a file source is
+    /// copied in chunks), fsync, rename, fsync of the directory. The temp file is flocked
+    /// while it is written, so a later write can tell the leftover of a killed writer (lock
+    /// free) from one in progress (lock held).
     func replace(
-        in parent: FileDescriptor, name: String, path: String, contents: [UInt8], mode: UInt32,
+        in parent: FileDescriptor, name: String, path: String, source: WriteSource, mode: UInt32,
         owner: (uid_t, gid_t)?, operation: String, label: Bool = true, warnings: inout [HostFileWarning]
     ) throws(HostFileError) {
         removeAbandonedTemps(in: parent, for: name)
@@ -47,10 +48,17 @@ extension HostRoot {
             }
 
             // 3. Write everything, then make it durable before it becomes visible.
-            let half = contents.count / 2
-            try writeChunk(temp, contents[0..<half], path: path, operation: operation)
+            let half = source.count / 2
+            try write(source, range: 0..<half, to: temp, path: path, operation: operation)
             try checkFault(.partiallyWritten, path: path, operation: operation, abandoned: &abandoned)
-            try writeChunk(temp, contents[half...], path: path, operation: operation)
+            try write(source, range: half..<source.count, to: temp, path: path, operation: operation)
+            if case .file(let sourceFile) = source, !sourceFile.isUnchanged() {
+                throw error(
+                    .sourceChanged, operation, path,
+                    detail: "the source \(sourceFile.path) changed while it was copied",
+                    hint: "retry once nothing writes to \(sourceFile.path)"
+                )
+            }
             let syncError = temp.sync()
             guard syncError == 0 else {
                 throw error(.system, operation, path, errno: syncError, detail: "cannot sync the temp file")
@@ -82,12 +90,28 @@ extension HostRoot {
         }
     }
 
-    private func writeChunk(
-        _ file: FileDescriptor, _ bytes: ArraySlice<UInt8>, path: String, operation: String
+    private func write(
+        _ source: WriteSource, range: Range<Int>, to file: FileDescriptor, path: String, operation: String
     ) throws(HostFileError) {
-        let writeError = bytes.withUnsafeBytes { file.writeAll($0) }
-        guard writeError == 0 else {
-            throw error(.system, operation, path, errno: writeError, detail: "cannot write the temp file")
+        switch source {
+        case .bytes(let bytes):
+            let writeError = bytes[range].withUnsafeBytes { file.writeAll($0) }
+            guard writeError == 0 else {
+                throw error(.system, operation, path, errno: writeError, detail: "cannot write the temp file")
+            }
+        case .file(let sourceFile):
+            switch copy(sourceFile.file, range: range, to: file) {
+            case .success:
+                return
+            case .failure(.system(let code)):
+                throw error(.system, operation, path, errno: code, detail: "cannot copy \(sourceFile.path) into the temp file")
+            case .failure(.endedEarly):
+                throw error(
+                    .sourceChanged, operation, path,
+                    detail: "the source \(sourceFile.path) became shorter than \(sourceFile.size) bytes while it was copied",
+                    hint: "retry once nothing writes to \(sourceFile.path)"
+                )
+            }
         }
     }
 

@@ -107,13 +107,13 @@ private func printRendered(_ plan: InstallPlan) {
     }
     for file in plan.files {
         let mode = String(file.mode, radix: 8)
-        switch (file.kind, file.contents) {
-        case (.executable, let contents?):
-            print("# \(file.path): plugin executable, \(contents.count) bytes, mode \(mode), would be \(file.action.rawValue)")
-        case (_, let contents?):
+        switch (file.plugin, file.contents) {
+        case (let plugin?, _):
+            print("# \(file.path): plugin executable, \(plugin.size) bytes, mode \(mode), would be \(file.action.rawValue)")
+        case (nil, let contents?):
             print("# \(file.path): mode \(mode), would be \(file.action.rawValue)")
             print(String(decoding: contents, as: UTF8.self), terminator: contents.last == 0x0A ? "" : "\n")
-        case (_, nil):
+        case (nil, nil):
             print("# \(file.path): would be removed")
         }
     }

@@ -45,6 +45,28 @@ struct NodeTests {
         #expect(sandbox.names(in: sandbox.root + "/etc") == ["file"])
     }
 
+    @Test("full disk during a streamed copy keeps the old file")
+    func fullDiskStreamed() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        #expect(try run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", sandbox.root]) == 0)
+        defer { _ = try? run(["umount", sandbox.root]) }
+        let root = try sandbox.hostRoot()
+        try root.createDirectories("/bin", mode: 0o755)
+        _ = try root.write("/bin/tool", contents: bytes("old"), mode: 0o755, backups: nil)
+        // The source lies outside the tmpfs, so the copy crosses file systems.
+        try Data(repeating: 0x61, count: 200 * 1024).write(to: URL(fileURLWithPath: sandbox.outside + "/source"))
+
+        let failure = hostFileError { () throws(HostFileError) in
+            try root.write("/bin/tool", from: SourceFile.open(sandbox.outside + "/source"), mode: 0o755, backups: nil)
+        }
+
+        #expect(failure?.errno == ENOSPC)
+        #expect(failure?.description.contains("free space") == true)
+        #expect(sandbox.contents(sandbox.root + "/bin/tool") == "old")
+        #expect(sandbox.names(in: sandbox.root + "/bin") == ["tool"])
+    }
+
     @Test("read-only file system keeps the old file and names EROFS with the fix")
     func readOnly() throws {
         let sandbox = try Sandbox()

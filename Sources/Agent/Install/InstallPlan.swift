@@ -18,9 +18,12 @@ public struct PlannedFile: Sendable, Equatable {
     public var kind: Kind
     public var path: String
     public var action: Action
-    /// Desired bytes; nil when the file is removed.
+    /// Desired bytes of the provider config and the drop-in; nil for executables, which are
+    /// copied from `plugin`, and for removals.
     public var contents: [UInt8]?
     public var mode: UInt32
+    /// The executable an executable entry is copied from; nil for other files and removals.
+    public var plugin: PluginExecutable? = nil
 
     /// The kubelet reads the provider config and k3s reads the drop-in only at start-up, so
     /// only their changes need a restart. The kubelet execs the plugin on every pull, so a new

@@ -8,7 +8,7 @@ extension InstallPlanner {
     /// Plans an install: the plugin executables, our entries merged into the provider config,
     /// and the drop-in unless the operator chose the paths. The merged config is validated for
     /// the target kubelet before anything is written.
-    func installPlan(plugin: [UInt8]) throws(InstallError) -> InstallPlan {
+    func installPlan(plugin: PluginExecutable) throws(InstallError) -> InstallPlan {
         let paths = try nodePaths()
         let (version, versionSource) = try kubernetesVersion()
         let gates = try kubeletFeatureGates(paths)
@@ -32,7 +32,7 @@ extension InstallPlanner {
         // 1. Executables, one per provider entry.
         let wanted = layout.names
         for name in wanted {
-            files.append(try plannedFile(.executable, path: paths.executable(named: name), contents: plugin, mode: 0o755))
+            files.append(try plannedExecutable(path: paths.executable(named: name), plugin: plugin, mode: 0o755))
         }
 
         // 2. The provider config: keep every foreign provider, replace ours.

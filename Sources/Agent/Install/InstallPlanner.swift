@@ -242,10 +242,29 @@ struct InstallPlanner {
 
     /// Compares desired bytes and mode with the file on disk.
     func plannedFile(_ kind: PlannedFile.Kind, path: String, contents: [UInt8], mode: UInt32) throws(InstallError) -> PlannedFile {
-        let current: [UInt8]?
+        let action = try plannedAction(path: path, mode: mode) { () throws(HostFileError) in
+            try root.compare(path, with: contents)
+        }
+        return PlannedFile(kind: kind, path: path, action: action, contents: contents, mode: mode)
+    }
+
+    /// Compares the plugin executable and mode with the file on disk, chunk by chunk.
+    func plannedExecutable(path: String, plugin: PluginExecutable, mode: UInt32) throws(InstallError) -> PlannedFile {
+        let action = try plannedAction(path: path, mode: mode) { () throws(HostFileError) in
+            try root.compare(path, with: plugin.source)
+        }
+        return PlannedFile(kind: .executable, path: path, action: action, contents: nil, mode: mode, plugin: plugin)
+    }
+
+    /// Returns the action that puts the desired file at `path`. `compare` returns whether the
+    /// file there has the desired bytes, or nil when there is none.
+    private func plannedAction(
+        path: String, mode: UInt32, compare: () throws(HostFileError) -> Bool?
+    ) throws(InstallError) -> PlannedFile.Action {
+        let equal: Bool?
         let info: FileInfo?
         do {
-            current = try root.read(path, limit: 256 << 20)
+            equal = try compare()
             info = try root.info(path)
         } catch {
             throw InstallError("cannot read \(path): \(error)", fix: "check the file and its permissions")
@@ -258,13 +277,10 @@ struct InstallPlanner {
                 fix: "replace the link with the file it points to, or point k3s at the real path"
             )
         }
-        let action: PlannedFile.Action
-        if let current {
-            action = current == contents && info?.mode == mode ? .unchanged : .update
-        } else {
-            action = .create
+        guard let equal else {
+            return .create
         }
-        return PlannedFile(kind: kind, path: path, action: action, contents: contents, mode: mode)
+        return equal && info?.mode == mode ? .unchanged : .update
     }
 
     func plannedRemoval(_ kind: PlannedFile.Kind, path: String) throws(InstallError) -> PlannedFile? {

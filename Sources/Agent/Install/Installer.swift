@@ -243,6 +243,9 @@ public struct Installer: Sendable {
                 if let contents = file.contents {
                     try root.createDirectories(parentDirectory(file.path), mode: 0o755)
                     _ = try root.write(file.path, contents: contents, mode: file.mode, backups: backups)
+                } else if let plugin = file.plugin {
+                    try root.createDirectories(parentDirectory(file.path), mode: 0o755)
+                    _ = try root.write(file.path, from: plugin.source, mode: file.mode, backups: backups)
                 } else {
                     _ = try root.remove(file.path, backups: backups)
                 }
@@ -257,10 +260,15 @@ public struct Installer: Sendable {
         }
     }
 
-    /// Reads the plugin executable to copy and checks that it runs here and is ours.
-    func loadPlugin() throws(InstallError) -> [UInt8] {
+    /// Opens the plugin executable to copy and checks that it runs here and is ours. The
+    /// check runs the open file itself, and the file must be unchanged afterwards, so the
+    /// file checked is the file copied.
+    func loadPlugin() throws(InstallError) -> PluginExecutable {
         let path = pluginPath()
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let source: SourceFile
+        do {
+            source = try SourceFile.open(path)
+        } catch {
             throw InstallError(
                 "the plugin executable \(path) cannot be read",
                 fix: "build it (swift build) or install the harbor-keyless package, or pass --plugin-binary PATH"
@@ -268,9 +276,17 @@ public struct Installer: Sendable {
         }
         let result: SubprocessResult
         do {
-            result = try runSubprocess(path, arguments: ["--version"], timeout: .seconds(10))
+            result = try runSubprocess(
+                source.execPath, arguments: ["--version"], argumentZero: path, inherit: [source.descriptor],
+                timeout: .seconds(10)
+            )
         } catch {
-            throw InstallError("the plugin executable \(path) does not run: \(error)", fix: "rebuild it for this host")
+            // The message names the configured path, not the descriptor's /proc path.
+            let named: SubprocessError =
+                switch error {
+                case .spawnFailed(_, let code): .spawnFailed(path: path, errno: code)
+                }
+            throw InstallError("the plugin executable \(path) does not run: \(named)", fix: "rebuild it for this host")
         }
         let output = String(decoding: result.standardOutput, as: UTF8.self)
         guard result.status == 0, output.hasPrefix("credential-provider-harbor") else {
@@ -279,7 +295,13 @@ public struct Installer: Sendable {
                 fix: "pass --plugin-binary with the path of credential-provider-harbor"
             )
         }
-        return Array(data)
+        guard source.isUnchanged() else {
+            throw InstallError(
+                "the plugin executable \(path) changed while its version was checked",
+                fix: "run the command again once nothing writes to \(path)"
+            )
+        }
+        return PluginExecutable(source: source)
     }
 
     /// Returns the configured plugin path, else the one next to this program, else the .deb's.
