@@ -15,13 +15,14 @@ struct DaemonNodeTests {
     static let dropIn = "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
     static let providerConfig = "/var/lib/rancher/credentialprovider/config.yaml"
 
-    /// Starts the daemon with a short interval; its standard error goes to `log`.
-    func startDaemon(_ node: NodeHarness, port: Int, log: String, extra: [String] = []) throws -> Process {
+    /// Starts the daemon with a short interval; its standard error goes to `log`. It listens on
+    /// a port the kernel picks, so parallel test runs on one machine cannot collide.
+    func startDaemon(_ node: NodeHarness, log: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(filePath: NodeTree.agentPath)
         process.arguments = [
             "run", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
-            "--interval", "3s", "--settle-window", "5s", "--no-api", "--listen", "127.0.0.1:\(port)",
+            "--interval", "3s", "--settle-window", "5s", "--no-api", "--listen", "127.0.0.1:0",
         ] + extra
         process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -41,6 +42,18 @@ struct DaemonNodeTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw FixtureError(message: "k3s.service did not become active in the node")
+    }
+
+    /// Returns the port from the daemon's start line (`port=N`), waiting up to 10 s for it.
+    func listeningPort(log: String) async throws -> Int {
+        for _ in 0..<50 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #" port=\d+"#, options: .regularExpression), let port = Int(text[range].dropFirst(6)) {
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw FixtureError(message: "the daemon logged no port= in 10 s")
     }
 
     /// Polls `condition` every 200 ms for up to `seconds`.
@@ -68,10 +81,10 @@ struct DaemonNodeTests {
     func repairAndStop() async throws {
         let (node, manager) = try await boot()
         let before = try #require(try manager.unitState("k3s.service"))
-        let port = 19765
         let log = node.root + "/../daemon.log"
-        let daemon = try startDaemon(node, port: port, log: log)
+        let daemon = try startDaemon(node, log: log)
         defer { if daemon.isRunning { daemon.terminate() } }
+        let port = try await listeningPort(log: log)
 
         // 1. The first cycle installs and restarts k3s once.
         let installedAndRestarted = try await waitFor(60) {
@@ -113,8 +126,9 @@ struct DaemonNodeTests {
         // The node's kubelet is 1.33, which rejects the 1.34 config the daemon is configured to render.
         let (node, manager) = try await boot(version: "v1.33.4+k3s1")
         let log = node.root + "/../daemon.log"
-        let daemon = try startDaemon(node, port: 19766, log: log, extra: ["--kubernetes-version", "v1.34.1"])
+        let daemon = try startDaemon(node, log: log, extra: ["--kubernetes-version", "v1.34.1"])
         defer { if daemon.isRunning { daemon.terminate() } }
+        let port = try await listeningPort(log: log)
 
         // The rollback is done when the state records the rejection and no restart in flight.
         // (`rejectedConfigs` is written even when empty, so the key alone proves nothing.)
@@ -129,7 +143,7 @@ struct DaemonNodeTests {
         try await Task.sleep(for: .seconds(12))
         #expect(try manager.unitState("k3s.service")?.invocationID == afterRollback.invocationID)
         #expect(node.read(Self.dropIn) == nil)
-        #expect(status(port: 19766)?.contains("RolledBack") == true)
+        #expect(status(port: port)?.contains("RolledBack") == true)
         kill(daemon.processIdentifier, SIGTERM)
     }
 }

@@ -2,9 +2,11 @@
 # Boots a Debian bookworm root with real systemd under systemd-nspawn, for node tests.
 #
 #   node.sh build-root          debootstrap the cached root (once per set of inputs), print its path
-#   node.sh start NAME [--enable UNIT]...
+#   node.sh start NAME [--enable UNIT]... [--private-network]
 #                               overlay (or copy) the cached root, install the k3s stand-in, boot it,
-#                               wait until systemd on the node's bus reports running
+#                               wait until systemd on the node's bus reports running; with
+#                               --private-network the node gets its own loopback-only network
+#                               namespace, so its services cannot collide with ports on this machine
 #   node.sh exec NAME CMD...    run CMD inside the node (nsenter into the container's init)
 #   node.sh stop NAME           stop the node and remove its directory
 #   node.sh info NAME           print the node's paths as shell variables
@@ -168,10 +170,11 @@ cmd_start() {
     local name=${1:?usage: node.sh start NAME [--enable UNIT]...}
     shift
     valid_name "$name"
-    local enable=()
+    local enable=() network=()
     while [[ $# -gt 0 ]]; do
         case $1 in
             --enable) enable+=("${2:?--enable needs a unit name}"); shift 2 ;;
+            --private-network) network=(--private-network); shift ;;
             *) die "unknown option '$1' for start" ;;
         esac
     done
@@ -207,7 +210,7 @@ cmd_start() {
     # 3. Boot. setsid keeps the node out of the caller's process group, so a terminal's ^C
     # does not reach it. `stop` sends SIGTERM, which nspawn turns into a clean shutdown.
     setsid systemd-nspawn -D "$dir/root" -b --console=pipe --bind="$dir/bus:/run/dbus" \
-        --register=no --keep-unit -M "$name" </dev/null >"$dir/console.log" 2>&1 &
+        --register=no --keep-unit -M "$name" "${network[@]}" </dev/null >"$dir/console.log" 2>&1 &
     echo $! >"$dir/nspawn.pid"
 
     # 4. Wait until the node's systemd replies on its bus and has finished booting.

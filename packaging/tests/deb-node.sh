@@ -43,7 +43,9 @@ dpkg-deb -R "$deb" "$stage/pkg"
 sed -i "s/^Version: .*/Version: $newer_version/" "$stage/pkg/DEBIAN/control"
 dpkg-deb --root-owner-group --build "$stage/pkg" "$work/newer.deb" >/dev/null
 
-"$node_sh" start "$name" --enable k3s.service > "$work/info"
+# Its own network namespace: the service listens on 127.0.0.1:9765, which a daemon on this
+# machine or in another node may already use.
+"$node_sh" start "$name" --enable k3s.service --private-network > "$work/info"
 eval "$(grep -E '^NODE_(ROOT|DIR)=' "$work/info")"
 cp "$deb" "$NODE_ROOT/var/tmp/old.deb"
 cp "$work/newer.deb" "$NODE_ROOT/var/tmp/new.deb"
