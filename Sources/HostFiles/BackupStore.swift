@@ -70,6 +70,17 @@ public struct BackupStore: Sendable {
         return entries.sorted { $0.sequence < $1.sequence }
     }
 
+    /// Returns, for each of `paths` that has entries, the sequence number of its newest one.
+    public func newestSequences(_ paths: [String]) -> [String: Int] {
+        var sequences: [String: Int] = [:]
+        for path in paths {
+            if let newest = try? history(for: path).last {
+                sequences[path] = newest.sequence
+            }
+        }
+        return sequences
+    }
+
     /// Returns the newest previous version of `path` with its bytes in memory, or nil when
     /// none is stored. `restore` does not use it: it copies the stored file in chunks.
     public func latest(for path: String) throws(HostFileError) -> Backup? {

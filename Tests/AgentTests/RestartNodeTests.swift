@@ -272,6 +272,37 @@ struct RestartNodeTests {
         try node.write(statePath, String(decoding: data, as: UTF8.self), mode: 0o600)
     }
 
+    @Test("a rollback after two installs restores what the kubelet last loaded")
+    func rollbackAcrossInstalls() async throws {
+        // The kubelet is 1.33 and rejects every 1.34 config; the first install only writes.
+        let (node, manager) = try await bootNode(version: "v1.33.4+k3s1")
+        let bin = "/var/lib/rancher/credentialprovider/bin/"
+        func install(_ registries: String, _ extra: [String]) throws -> AgentRun {
+            let config = node.root + "/../agent.yaml"
+            try registries.write(toFile: config, atomically: true, encoding: .utf8)
+            return try AgentRun(
+                ["install", "--host-root", node.root, "--config", config, "--settle-window", "5s", "--kubernetes-version", "v1.34.1"] + extra,
+                environment: ["DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+            )
+        }
+        let first = try install("registries:\n  - host: harbor.example.com\n  - host: reg3.example.com\n    audience: aud3\n", ["--restart", "never"])
+        #expect(first.status == 0, "\(first.error)")
+        #expect(node.read(bin + "credential-provider-harbor-aud3") != nil)
+
+        // The second install replaces aud3 by aud1 and restarts k3s, which rejects the files.
+        let second = try install("registries:\n  - host: harbor.example.com\n  - host: reg1.example.com\n    audience: aud1\n", [])
+
+        #expect(second.status == 1)
+        #expect(second.error.contains("restored the previous files"))
+        // Back to the node before the first install: no provider entry without its executable.
+        #expect(node.read(Self.providerConfig) == nil)
+        #expect(node.read(Self.dropIn) == nil)
+        for name in ["credential-provider-harbor", "credential-provider-harbor-aud3", "credential-provider-harbor-aud1"] {
+            #expect(node.read(bin + name) == nil, "\(name)")
+        }
+        #expect(try manager.unitState("k3s.service")?.activeState == "active")
+    }
+
     @Test("a restart refused by the start limit is retried once")
     func startLimit() async throws {
         let (node, manager) = try await bootNode()

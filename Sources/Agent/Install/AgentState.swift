@@ -12,11 +12,16 @@ public struct AgentState: Codable, Sendable, Equatable {
         public var since: Double
         /// Files written since the kubelet last loaded its files; a rollback restores them.
         public var changedPaths: [String]?
+        /// For each of those paths, the sequence number of the backup entry holding its
+        /// version from before the first of these writes: what a rollback restores, however
+        /// many installs changed the file since.
+        public var baselineSequences: [String: Int]?
 
-        public init(reason: String, since: Double, changedPaths: [String]? = nil) {
+        public init(reason: String, since: Double, changedPaths: [String]? = nil, baselineSequences: [String: Int]? = nil) {
             self.reason = reason
             self.since = since
             self.changedPaths = changedPaths
+            self.baselineSequences = baselineSequences
         }
     }
 
@@ -56,10 +61,11 @@ public struct AgentState: Codable, Sendable, Equatable {
         public var changedPaths: [String]
         /// Seconds since 1970, UTC.
         public var startedAt: Double
-        /// For each changed path, the sequence number of the backup entry the rollback
-        /// restores, recorded before the first restore. A restore drops its entry, so a run
-        /// that resumes the rollback skips paths whose entry is gone instead of restoring an
-        /// older version. Nil before a rollback starts.
+        /// For each changed path, the sequence number of the oldest backup entry the rollback
+        /// restores (the version the kubelet last loaded), recorded before the first restore.
+        /// A restore drops its entry, so the rollback restores a path until no entry at or
+        /// above that number is left, and a run that resumes it continues from there instead
+        /// of restoring an older version. Nil before a rollback starts.
         public var rollbackSequences: [String: Int]? = nil
     }
 

@@ -83,12 +83,19 @@ public struct Installer: Sendable {
         let staleExecutables = plan.files.filter { $0.kind == .executable && $0.action == .remove }
         try apply(writes, root: root)
         if plan.needsRestart {
-            let changed = plan.files.filter { $0.action != .unchanged }.map(\.path)
+            let changed = writes.files.filter { $0.action != .unchanged }.map(\.path)
             let earlier = state.pendingRestart?.changedPaths ?? []
+            // A rollback goes back to the backup entry that the first write of each path since
+            // the kubelet last loaded its files made, so later writes keep that entry.
+            var baselines = state.pendingRestart?.baselineSequences ?? [:]
+            for (path, sequence) in newestBackupSequences(changed, root: root) where baselines[path] == nil && !earlier.contains(path) {
+                baselines[path] = sequence
+            }
             state.pendingRestart = AgentState.PendingRestart(
                 reason: "changed \(restartTriggers(plan))",
                 since: state.pendingRestart?.since ?? Date().timeIntervalSince1970,
-                changedPaths: earlier + changed.filter { !earlier.contains($0) }
+                changedPaths: earlier + changed.filter { !earlier.contains($0) },
+                baselineSequences: baselines
             )
         }
         try save(state)
@@ -96,7 +103,9 @@ public struct Installer: Sendable {
         // 3. Restart k3s, verify, roll back on failure.
         let outcome: RestartOutcome
         do {
-            outcome = try await coordinator.restartIfNeeded(plan: plan, configDigest: digest, state: &state, save: save)
+            // The plan without the stale executables: they are still in place, so a rollback
+            // must not "restore" them to an older backup (which may be their absence).
+            outcome = try await coordinator.restartIfNeeded(plan: writes, configDigest: digest, state: &state, save: save)
         } catch let failure as RestartFailure {
             if failure.rolledBack {
                 state.installedProviders = previousProviders
@@ -175,13 +184,22 @@ public struct Installer: Sendable {
         switch outcome {
         case .pending(let reason):
             let since = state.pendingRestart?.since ?? Date().timeIntervalSince1970
-            state.pendingRestart = AgentState.PendingRestart(reason: reason, since: since, changedPaths: state.pendingRestart?.changedPaths)
+            state.pendingRestart = AgentState.PendingRestart(
+                reason: reason, since: since, changedPaths: state.pendingRestart?.changedPaths,
+                baselineSequences: state.pendingRestart?.baselineSequences
+            )
         case .restarted, .unitStopped, .startedSince:
             state.pendingRestart = nil
         case .notNeeded:
             break
         }
         try save(state)
+    }
+
+    /// Returns, for each path with a backup, the sequence number of its newest entry.
+    private func newestBackupSequences(_ paths: [String], root: HostRoot) -> [String: Int] {
+        guard let backups = try? BackupStore(root: root, directory: configuration.stateDirectory + "/backups") else { return [:] }
+        return backups.newestSequences(paths)
     }
 
     private func restartTriggers(_ plan: InstallPlan) -> String {

@@ -186,7 +186,13 @@ struct RestartCoordinator {
         state.lastRejection = AgentState.Rejection(digest: configDigest, reason: reason, at: Date().timeIntervalSince1970)
         state.restartInFlight?.phase = .rollingBack
         state.restartInFlight?.changedPaths = changed
-        state.restartInFlight?.rollbackSequences = newestBackupSequences(changed)
+        // Back to the version the kubelet last loaded: the pending restart's baseline where an
+        // earlier install changed the path, else the entry this install's write made.
+        var sequences = newestBackupSequences(changed)
+        for (path, baseline) in state.pendingRestart?.baselineSequences ?? [:] where sequences[path] != nil {
+            sequences[path] = baseline
+        }
+        state.restartInFlight?.rollbackSequences = sequences
         try save(state)
 
         try await finishRollback(
@@ -279,23 +285,17 @@ struct RestartCoordinator {
         var message: String
     }
 
-    /// Returns, for each path with a backup, the sequence number of its newest entry: the
-    /// version a rollback restores.
+    /// Returns, for each path with a backup, the sequence number of its newest entry.
     private func newestBackupSequences(_ paths: [String]) -> [String: Int] {
         guard let backups = try? BackupStore(root: root, directory: configuration.stateDirectory + "/backups") else { return [:] }
-        var sequences: [String: Int] = [:]
-        for path in paths {
-            if let newest = try? backups.history(for: path).last {
-                sequences[path] = newest.sequence
-            }
-        }
-        return sequences
+        return backups.newestSequences(paths)
     }
 
-    /// Restores each path from the backup entry recorded for it, and returns how many paths
-    /// it restored. A recorded entry that is gone was restored by an earlier run (a restore
-    /// drops its entry), so that path is skipped. A path without a recorded entry gets its
-    /// newest one, and a path with none at all fails the restore.
+    /// Restores each path down to the backup entry recorded for it, one entry at a time
+    /// (each restore drops its entry), and returns how many paths it changed. A path with no
+    /// entry at or above its number left was restored by an earlier run and is skipped. A
+    /// path without a recorded entry gets its newest one, and a path with none at all fails
+    /// the restore.
     private func restore(_ paths: [String], sequences: [String: Int]) -> Result<Int, RestoreFailure> {
         let backups: BackupStore
         do {
@@ -306,17 +306,19 @@ struct RestartCoordinator {
         var restored = 0
         for path in paths {
             do {
-                let newest = try backups.history(for: path).last
-                if let recorded = sequences[path] {
-                    guard let newest, newest.sequence >= recorded else { continue }
-                    guard newest.sequence == recorded else {
-                        return .failure(RestoreFailure(message: "\(path) has a backup newer than the one the rollback recorded"))
+                guard let target = sequences[path] else {
+                    guard try backups.restore(path) != nil else {
+                        return .failure(RestoreFailure(message: "no backup of \(path) in \(backups.directory)"))
                     }
+                    restored += 1
+                    continue
                 }
-                guard try backups.restore(path) != nil else {
-                    return .failure(RestoreFailure(message: "no backup of \(path) in \(backups.directory)"))
+                var changedPath = false
+                while let newest = try backups.history(for: path).last, newest.sequence >= target {
+                    _ = try backups.restore(path)
+                    changedPath = true
                 }
-                restored += 1
+                if changedPath { restored += 1 }
             } catch {
                 return .failure(RestoreFailure(message: "cannot restore \(path): \(error)"))
             }
