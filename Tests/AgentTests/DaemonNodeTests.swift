@@ -121,6 +121,38 @@ struct DaemonNodeTests {
         #expect(exited.timeIntervalSince(stopping) < 2.5)
     }
 
+    @Test("SIGTERM during a restart leaves it to the next start")
+    func stopDuringRestart() async throws {
+        let (node, manager) = try await boot()
+        // From now on the stand-in takes 4 s to report ready, so the restart job is still
+        // running when the daemon receives SIGTERM.
+        try node.write("/etc/k3s-standin/ready-delay-seconds", "4\n")
+        let statePath = "/var/lib/harbor-keyless/state.json"
+        let log = node.root + "/../daemon.log"
+        let first = try startDaemon(node, log: log)
+        defer { if first.isRunning { first.terminate() } }
+        #expect(try await waitFor(60) { node.read(statePath)?.contains("restartInFlight") == true })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try manager.unitState("k3s.service")?.activeState == "activating")
+
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+
+        // Not a rejection: nothing rolled back, the restart still recorded as in flight.
+        let state = try #require(node.read(statePath))
+        #expect(state.contains("\"phase\" : \"restarting\""))
+        #expect(!state.contains("lastRejection"))
+        #expect(node.read(Self.dropIn) != nil)
+
+        // The next start verifies the restart k3s finished meanwhile.
+        let second = try startDaemon(node, log: node.root + "/../daemon2.log")
+        defer { if second.isRunning { second.terminate() } }
+        #expect(try await waitFor(60) { node.read(statePath).map { !$0.contains("restartInFlight") } == true })
+        #expect(node.read(statePath)?.contains("lastRejection") == false)
+        #expect(node.read(Self.dropIn) != nil)
+        #expect(try manager.unitState("k3s.service")?.activeState == "active")
+    }
+
     @Test("daemon does not loop after a rollback")
     func noLoopAfterRollback() async throws {
         // The node's kubelet is 1.33, which rejects the 1.34 config the daemon is configured to render.

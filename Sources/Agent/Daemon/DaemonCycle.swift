@@ -173,6 +173,12 @@ actor DaemonCycle {
             logger.error("restart of k3s failed", [("result", result), ("failedStep", failure.steps.first { !$0.passed }?.name ?? "none"), ("error", failure.error.message)])
             let rejection = failure.rolledBack ? NodeReadiness.oneLine(failure.error.message) : nil
             return ReconcileResult(outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .fail, message: failure.error.message), result: "restart-failed", rejection: rejection, succeeded: false)
+        } catch is CancellationError {
+            logger.info("stopped while waiting for a restart of k3s; the next start verifies it", [])
+            return ReconcileResult(
+                outcome: ReadinessCheck(id: Self.hostFilesCheck, status: .warn, message: "stopped while waiting for a restart of k3s"),
+                result: "abandoned", succeeded: false
+            )
         } catch {
             // A configuration k3s rejected before is refused by the Installer: that is the
             // rolled-back state, not a failure of this cycle.

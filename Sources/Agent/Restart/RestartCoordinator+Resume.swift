@@ -41,6 +41,7 @@ extension RestartCoordinator {
             try save(state)
             return "verified the restart of \(inFlight.unit) that an earlier run started"
         }
+        if outcome.cancelled { throw CancellationError() }
 
         try await rollBack(
             unit: inFlight.unit,

@@ -152,6 +152,8 @@ struct RestartCoordinator {
             try save(state)
             return .restarted(unit: unit, steps: outcome.steps)
         }
+        // Stopping is no verdict on the files: the record stays, and the next start resumes.
+        if outcome.cancelled { throw CancellationError() }
 
         // 3. Roll back, remember the rejected config, restart once more.
         try await rollBack(
@@ -248,6 +250,8 @@ struct RestartCoordinator {
         } else {
             outcome = await verifier.restart(unit)
         }
+        // The files are restored and the record says so; the next start finishes the rest.
+        if outcome.cancelled { throw CancellationError() }
         if outcome.verified {
             state.restartInFlight = nil
             state.pendingRestart = nil

@@ -30,7 +30,10 @@ struct RestartVerifier {
     struct Outcome {
         var steps: [RestartStep]
         var journalLines: [String]
-        var verified: Bool { steps.allSatisfy(\.passed) }
+        /// The wait ended because the task was cancelled (the agent is stopping), so nothing
+        /// is known about k3s: not a verification and not a rejection.
+        var cancelled = false
+        var verified: Bool { !cancelled && steps.allSatisfy(\.passed) }
     }
 
     /// Restarts `unit` (RestartUnit, mode `replace`) and verifies it.
@@ -50,6 +53,9 @@ struct RestartVerifier {
                 try manager.resetFailed(unit)
                 result = try await manager.restart(unit, timeout: settings.jobTimeout)
             }
+        } catch SystemdError.cancelled {
+            steps.append(RestartStep(name: "job", passed: false, detail: "\(SystemdError.cancelled(unit: unit))"))
+            return Outcome(steps: steps, journalLines: [], cancelled: true)
         } catch {
             steps.append(RestartStep(name: "job", passed: false, detail: "\(error)"))
             return Outcome(steps: steps, journalLines: recentLines(unit: unit, invocation: nil))
@@ -100,6 +106,10 @@ struct RestartVerifier {
                     unsettled = "the kubelet reported: \(error)"
                     break
                 }
+            }
+            if Task.isCancelled {
+                steps.append(RestartStep(name: "settled", passed: false, detail: "stopped watching \(unit) before the settle window ended"))
+                return Outcome(steps: steps, journalLines: [], cancelled: true)
             }
             if clock.now >= deadline { break }
             try? await Task.sleep(for: min(settings.pollInterval, clock.now.duration(to: deadline)))
