@@ -17,12 +17,12 @@ struct DaemonNodeTests {
 
     /// Starts the daemon with a short interval; its standard error goes to `log`. It listens on
     /// a port the kernel picks, so parallel test runs on one machine cannot collide.
-    func startDaemon(_ node: NodeHarness, log: String, extra: [String] = []) throws -> Process {
+    func startDaemon(_ node: NodeHarness, log: String, interval: String = "3s", extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(filePath: NodeTree.agentPath)
         process.arguments = [
             "run", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
-            "--interval", "3s", "--settle-window", "5s", "--no-api", "--listen", "127.0.0.1:0",
+            "--interval", interval, "--settle-window", "5s", "--no-api", "--listen", "127.0.0.1:0",
         ] + extra
         process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -151,6 +151,24 @@ struct DaemonNodeTests {
         #expect(node.read(statePath)?.contains("lastRejection") == false)
         #expect(node.read(Self.dropIn) != nil)
         #expect(try manager.unitState("k3s.service")?.activeState == "active")
+    }
+
+    @Test("restart policy always restarts once per configuration")
+    func alwaysRestartsOnce() async throws {
+        let (node, manager) = try await boot()
+        let before = try #require(try manager.unitState("k3s.service"))
+        let log = node.root + "/../daemon.log"
+        // A 1 s interval makes the periodic full install (every tenth cycle) come twice.
+        let daemon = try startDaemon(node, log: log, interval: "1s", extra: ["--restart", "always"])
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        #expect(try await waitFor(60) { try manager.unitState("k3s.service")?.invocationID != before.invocationID })
+        let restarted = try #require(try manager.unitState("k3s.service"))
+        try await Task.sleep(for: .seconds(25))
+
+        #expect(try manager.unitState("k3s.service")?.invocationID == restarted.invocationID)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.components(separatedBy: "msg=\"restarted k3s\"").count == 2)
     }
 
     @Test("daemon does not loop after a rollback")

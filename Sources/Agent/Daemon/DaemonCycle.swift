@@ -21,6 +21,10 @@ actor DaemonCycle {
     private var changedSinceAPICheck = true
     private var fingerprint: HostFingerprint?
     private var cyclesSinceInstall = 0
+    /// Whether an install of the current configuration finished. Restart policy `always`
+    /// restarts k3s for the first one only: the daemon installs again every few cycles, and
+    /// each of those would restart k3s with nothing changed.
+    private var installedCurrentConfiguration = false
 
     /// A full install runs at least this often even when no watched file changed, because
     /// a change that keeps size and modification time (`touch -r`) is invisible to stat.
@@ -64,6 +68,7 @@ actor DaemonCycle {
         configuration = next
         changedSinceAPICheck = true
         fingerprint = nil
+        installedCurrentConfiguration = false
     }
 
     /// Runs one cycle. Returns false when a step failed, so the loop retries sooner.
@@ -152,9 +157,14 @@ actor DaemonCycle {
         fingerprint = nil
         cyclesSinceInstall = 0
 
-        let installer = Installer(configuration: configuration, restartSettings: restartSettings, restartPermit: permit)
+        var effective = configuration
+        if effective.restartPolicy == .always && installedCurrentConfiguration {
+            effective.restartPolicy = .ifChanged
+        }
+        let installer = Installer(configuration: effective, restartSettings: restartSettings, restartPermit: permit)
         do {
             let report = try await installer.install()
+            installedCurrentConfiguration = true
             let changed = report.plan.files.filter { $0.action != .unchanged }
             for file in changed {
                 logger.info("repaired file", [("path", file.path), ("kind", file.kind.rawValue), ("action", file.action.rawValue)])
