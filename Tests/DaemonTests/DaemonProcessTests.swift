@@ -15,11 +15,13 @@ final class DaemonProcess {
         environment: [String: String] = [:],
         registry: String = "harbor.example.com",
         restartPolicy: String = "never",
-        interval: String = "1s"
+        interval: String = "1s",
+        on shared: TemporaryNode? = nil
     ) throws {
-        node = try TemporaryNode()
-        logPath = node.root + "/daemon.log"
-        configPath = node.root + "/agent.yaml"
+        node = try shared ?? TemporaryNode()
+        let name = shared == nil ? "daemon" : "daemon-\(UUID().uuidString.prefix(8))"
+        logPath = node.root + "/\(name).log"
+        configPath = node.root + "/\(name).yaml"
         try Self.writeConfiguration(registry: registry, to: configPath)
         FileManager.default.createFile(atPath: logPath, contents: nil)
 
@@ -135,6 +137,27 @@ extension DaemonTests {
             while !FileManager.default.fileExists(atPath: dropIn), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
             #expect(try String(contentsOfFile: dropIn, encoding: .utf8) == original)
             #expect(daemon.waitForLog("msg=\"repaired file\" path=/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml kind=\"k3s drop-in\" action=created", after: "check=host-files"))
+        }
+
+        @Test("a second daemon on the node waits for the first")
+        func oneDaemonPerNode() throws {
+            let first = try DaemonProcess()
+            #expect(first.waitForLog("msg=\"check status changed\" check=host-files"))
+            let second = try DaemonProcess(registry: "other.example.com", on: first.node)
+            let providerConfig = first.node.root + "/var/lib/rancher/credentialprovider/config.yaml"
+
+            #expect(second.waitForLog("msg=\"another harbor-keyless daemon manages this node; this one changes nothing until it stops\""))
+            #expect(second.log.contains("pid \(first.process.processIdentifier)"))
+            Thread.sleep(forTimeInterval: 3)
+            #expect(try String(contentsOfFile: providerConfig, encoding: .utf8).contains("other.example.com") == false)
+            #expect(try second.get("/healthz").hasPrefix("HTTP/1.1 200"))
+
+            // Once the first stops, the second takes over and applies its configuration.
+            kill(first.process.processIdentifier, SIGTERM)
+            first.process.waitUntilExit()
+            #expect(second.waitForLog("msg=\"the other daemon stopped; managing this node now\""))
+            #expect(second.waitForLog("msg=\"repaired file\" path=/var/lib/rancher/credentialprovider/config.yaml"))
+            #expect(try String(contentsOfFile: providerConfig, encoding: .utf8).contains("other.example.com"))
         }
 
         @Test("SIGHUP and file changes reload; invalid ones are rejected")

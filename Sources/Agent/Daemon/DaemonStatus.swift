@@ -18,6 +18,9 @@ public final class DaemonStatus: Sendable {
         public var restartTotal: [String: Int] = [:]
         public var restart: RestartState = RestartState()
         public var configuration: [String: String] = [:]
+        /// The lock another daemon holds on this node while this one waits for it; nil
+        /// while this daemon manages the node.
+        public var waitingForNode: String?
     }
 
     /// The restart state recorded on the host.

@@ -2,6 +2,7 @@ import Dispatch
 import FoundationEssentials
 import Synchronization
 internal import CShims
+internal import HostFiles
 
 /// `harbor-keyless run`: installs, then repairs drift, runs the checks and reports readiness
 /// every interval until SIGTERM or SIGINT. Transient failures are logged and retried with
@@ -139,6 +140,9 @@ public final class NodeDaemon: Sendable {
         var watched = configurationFile.flatMap(FileIdentity.of)
         var delay = Duration.zero
         var failures = 0
+        var nodeLock: HostLock?
+        var waitingForNode = false
+        defer { nodeLock?.unlock() }
 
         while !Task.isCancelled {
             // Wait for the next cycle in short steps, beating the heartbeat and watching for
@@ -159,6 +163,16 @@ public final class NodeDaemon: Sendable {
                 try? await Task.sleep(for: min(.milliseconds(500), wakeAt - ContinuousClock.now))
             }
             if Task.isCancelled { return }
+
+            // One daemon per node: two with different configurations would rewrite each
+            // other's files and restart k3s in turn.
+            if nodeLock == nil {
+                nodeLock = await takeNodeLock(waiting: &waitingForNode)
+                if nodeLock == nil {
+                    delay = settings.interval
+                    continue
+                }
+            }
 
             let succeeded = await runCycleBeating()
             if afterFirstCycle.withLock({ $0 == nil }) {
@@ -209,6 +223,32 @@ public final class NodeDaemon: Sendable {
 
     /// Reads the configuration again. An invalid one is logged and the previous one kept.
     /// Returns true when the configuration changed.
+    /// Takes the node's daemon lock (`daemon.lock` in the state directory), or logs the
+    /// daemon that holds it, once per wait, and returns nil.
+    private func takeNodeLock(waiting: inout Bool) async -> HostLock? {
+        let configuration = await cycle.configuration
+        let path = configuration.stateDirectory + "/daemon.lock"
+        do {
+            let lock = try HostRoot(configuration.hostRoot).lock(path, timeout: .zero)
+            if waiting {
+                logger.info("the other daemon stopped; managing this node now", [("lock", path)])
+                status.update { $0.waitingForNode = nil }
+                waiting = false
+            }
+            return lock
+        } catch {
+            if !waiting {
+                logger.error(
+                    "another harbor-keyless daemon manages this node; this one changes nothing until it stops",
+                    [("lock", path), ("error", "\(error)"), ("fix", "run one agent per node: the .deb's service or the DaemonSet, not both")]
+                )
+                status.update { $0.waitingForNode = path }
+                waiting = true
+            }
+            return nil
+        }
+    }
+
     private func reloadConfiguration() async -> Bool {
         let next: AgentConfiguration
         do {
