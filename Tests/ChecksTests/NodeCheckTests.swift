@@ -33,6 +33,32 @@ struct NodeCheckTests {
         #expect(await run(.restartPending, try makeContext(node: node, serviceStatus: after)).status == .pass)
     }
 
+    @Test("touched files with the loaded content pass")
+    func touchedFilesPass() async throws {
+        let node = try await nodeFixture()
+        let providerConfig = "/var/lib/rancher/credentialprovider/config.yaml"
+        let dropIn = "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
+        let digests = try [providerConfig, dropIn].map { path in
+            (path, ContentDigest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: node.path + path)))))
+        }
+        let state = ["loadedDigests": Dictionary(uniqueKeysWithValues: digests), "rejectedConfigs": []] as [String: Any]
+        try node.write("/var/lib/harbor-keyless/state.json", String(decoding: try JSONSerialization.data(withJSONObject: state), as: UTF8.self))
+        let changed = Date(timeIntervalSince1970: 1_800_000_000)
+        try node.touch(providerConfig, at: changed)
+        try node.touch(dropIn, at: changed)
+        let before = FixedServiceStatus(ServiceStatus(mainStart: changed.addingTimeInterval(-60), mainPID: 2226, invocationID: nil))
+
+        #expect(await run(.restartPending, try makeContext(node: node, serviceStatus: before)).status == .pass)
+
+        // New content at the same time fails.
+        try node.write(dropIn, "image-credential-provider-config: /elsewhere.yaml\n")
+        try node.touch(dropIn, at: changed)
+        let edited = await run(.restartPending, try makeContext(node: node, serviceStatus: before))
+        #expect(edited.status == .fail)
+        #expect(edited.message.contains(dropIn))
+        #expect(!edited.message.contains(providerConfig))
+    }
+
     @Test("process start read from proc under the host root")
     func startFromProc() async throws {
         let node = try await nodeFixture()

@@ -43,6 +43,11 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     public var lastRejection: Rejection?
 
+    /// SHA-256 of the provider config and the drop-in by host path, as they were when a
+    /// restart of k3s was verified or k3s was seen started after they changed: what the
+    /// kubelet runs with. A file touched since with the same content needs no restart.
+    public var loadedDigests: [String: String]?
+
     /// A restart that was started and not yet verified or rolled back. Written before
     /// systemd is asked to restart, so an agent killed meanwhile resumes from it.
     public struct RestartInFlight: Codable, Sendable, Equatable {

@@ -54,6 +54,10 @@ public struct Installer: Sendable {
 
         // 1. Settle what an interrupted run left, then refuse what k3s rejected before.
         let resumed = try await coordinator.resume(state: &state, paths: plan.paths, save: save)
+        if resumed != nil, state.restartInFlight == nil {
+            recordLoadedFiles(plan.paths, root: root, state: &state)
+            try save(state)
+        }
         if state.restartInFlight?.phase == .failed && !force {
             throw InstallError(
                 "an earlier restart of \(state.restartInFlight!.unit) failed even after rolling back; harbor-keyless does not restart k3s again on its own",
@@ -116,6 +120,11 @@ public struct Installer: Sendable {
         // A configuration other than the rejected one is now in place.
         if state.lastRejection?.digest != digest {
             state.lastRejection = nil
+        }
+        if case .restarted = outcome {
+            recordLoadedFiles(plan.paths, root: root, state: &state)
+        } else if case .startedSince = outcome {
+            recordLoadedFiles(plan.paths, root: root, state: &state)
         }
         try record(outcome, state: &state, save: save)
 
@@ -194,6 +203,17 @@ public struct Installer: Sendable {
             break
         }
         try save(state)
+    }
+
+    /// Records the digests of the files the kubelet reads at start-up, which k3s now runs with.
+    private func recordLoadedFiles(_ paths: NodePaths, root: HostRoot, state: inout AgentState) {
+        var digests: [String: String] = [:]
+        for path in [paths.providerConfig, paths.dropIn] {
+            if let bytes = (try? root.read(path)) ?? nil {
+                digests[path] = ContentDigest.sha256(bytes)
+            }
+        }
+        state.loadedDigests = digests
     }
 
     /// Returns, for each path with a backup, the sequence number of its newest entry.

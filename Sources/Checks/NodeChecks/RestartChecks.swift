@@ -14,8 +14,10 @@ extension Check {
         var results: [CheckResult] = []
 
         // 1. The agent's own record of a restart it did not do.
+        var loaded: [String: String] = [:]
         switch AgentStateView.load(context) {
         case .success(let state?):
+            loaded = state.loadedDigests ?? [:]
             if let pending = state.pendingRestart {
                 results.append(.fail("a restart of k3s is pending since \(isoTime(pending.since)): \(pending.reason)", remedy: restart))
             }
@@ -35,6 +37,12 @@ extension Check {
         }
         for path in [layout.providerConfig, layout.dropInPath] {
             guard let info = (try? context.root.info(path)) ?? nil else { continue }
+            // Only a change of content needs a restart: backups and `cp -p` touch files too.
+            if info.modificationTime > started, let digest = loaded[path],
+                let bytes = (try? context.root.read(path)) ?? nil, ContentDigest.sha256(bytes) == digest
+            {
+                continue
+            }
             if info.modificationTime > started {
                 results.append(.fail(
                     "\(path) changed at \(isoTime(info.modificationTime.timeIntervalSince1970)), after k3s started at \(isoTime(started.timeIntervalSince1970)) (from \(source)); the kubelet still runs with the old file",
@@ -92,6 +100,7 @@ struct AgentStateView: Decodable, Sendable {
     }
 
     var pendingRestart: PendingRestart?
+    var loadedDigests: [String: String]?
     var rejectedConfigs: [String]?
     var lastRejection: Rejection?
     var restartInFlight: RestartInFlight?
