@@ -60,6 +60,19 @@ enum RunCommand {
             }
         }
 
+        // Credentials that appear later (k3s writes the kubelet's kubeconfig at its first
+        // start) are picked up by the running daemon.
+        let kubeconfig = options.value("kubeconfig")
+        let nodeName = options.value("node-name")
+        let leaseNamespace = options.value("namespace")
+        let hostRoot = configuration.hostRoot
+        let discovery: @Sendable () throws -> (DaemonAPI, any ReadinessSource) = {
+            let found = try DaemonAPI.discover(
+                kubeconfig: kubeconfig, hostRoot: hostRoot, environment: environment, nodeName: nodeName, leaseNamespace: leaseNamespace
+            )
+            return (found, ChecksReadiness(api: found, environment: environment))
+        }
+
         let configurationFile = options.value("config") ?? environment[ConfigurationLayer.EnvironmentKey.configFile] ?? AgentConfiguration.defaultFilePath
         let daemon = NodeDaemon(
             configuration: configuration,
@@ -69,6 +82,7 @@ enum RunCommand {
             reload: { try ConfigurationOptions.load(options) },
             api: api,
             checks: ChecksReadiness(api: api, environment: environment),
+            discoverAPI: options.flag("no-api") ? nil : discovery,
             logger: logger
         )
         return await daemon.run(signals: daemonSignals())

@@ -180,6 +180,31 @@ extension DaemonTests {
             #expect(providerConfig.contains("harbor2.example.com"))
         }
 
+        @Test("credentials that appear later are used")
+        func lateCredentials() async throws {
+            // The API server is a stand-in. k3s writes the kubelet's kubeconfig at its first
+            // start, which may come after the agent's.
+            let standIn = try await APIStandIn.start()
+            let kubeconfig = try writeKubeconfig(standIn)
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            let daemon = try DaemonProcess(extraArguments: ["--node-name", "node-a", "--namespace", "harbor-keyless"])
+            #expect(daemon.waitForLog("msg=\"running without the API server"))
+            #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
+
+            // Paths in the kubelet's kubeconfig are host paths, read under the host root.
+            let agentDirectory = daemon.node.root + "/var/lib/rancher/k3s/agent"
+            try FileManager.default.createDirectory(atPath: agentDirectory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: standIn.caFile, toPath: agentDirectory + "/server-ca.crt")
+            let text = try String(contentsOfFile: kubeconfig, encoding: .utf8)
+                .replacingOccurrences(of: standIn.caFile, with: "/var/lib/rancher/k3s/agent/server-ca.crt")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: agentDirectory + "/kubelet.kubeconfig.tmp"))
+            #expect(rename(agentDirectory + "/kubelet.kubeconfig.tmp", agentDirectory + "/kubelet.kubeconfig") == 0)
+
+            #expect(daemon.waitForLog("msg=\"found API credentials; reporting to the API server from now on\" node=node-a"))
+            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a"), "\(daemon.log)")
+            #expect(try await standIn.adminClient().node("node-a").condition("HarborCredentialProviderReady") != nil)
+        }
+
         @Test("it reports the node condition through the API")
         func reportsCondition() async throws {
             let standIn = try await APIStandIn.start()

@@ -8,13 +8,13 @@ actor DaemonCycle {
     private(set) var configuration: AgentConfiguration
     private let restartSettings: RestartSettings
     private let settings: DaemonSettings
-    private let api: DaemonAPI?
-    private let checks: any ReadinessSource
+    private(set) var api: DaemonAPI?
+    private var checks: any ReadinessSource
     private let status: DaemonStatus
     private let logger: DaemonLogger
 
-    private let reporter: ConditionReporter?
-    private let permit: LeaseRestartPermit?
+    private var reporter: ConditionReporter?
+    private var permit: LeaseRestartPermit?
     private var lastAPICheck: ContinuousClock.Instant?
     private var apiOutcomes: [ReadinessCheck] = []
     private var previousStatuses: [String: ReadinessCheck.Status] = [:]
@@ -49,19 +49,31 @@ actor DaemonCycle {
         self.checks = checks
         self.status = status
         self.logger = logger
-        if let api {
-            reporter = ConditionReporter(client: api.client, node: api.nodeName, eventNamespace: api.eventNamespace, heartbeat: settings.conditionHeartbeat, logger: logger)
-            var leaseSettings = LeaseRestartPermit.Settings(namespace: api.leaseNamespace, holder: api.nodeName)
-            leaseSettings.slots = settings.maxConcurrentRestarts
-            leaseSettings.leaseDuration = settings.leaseDuration
-            leaseSettings.waitTimeout = settings.leaseWait
-            // Until the Node's labels are read, the node counts as control-plane, so a restart
-            // also waits for the shared control-plane Lease.
-            permit = LeaseRestartPermit(client: api.client, settings: leaseSettings, isControlPlane: true, logger: logger)
-        } else {
-            reporter = nil
-            permit = nil
-        }
+        (reporter, permit) = Self.reporting(api, settings: settings, logger: logger)
+    }
+
+    /// Starts reporting through `api`, found after the daemon started without credentials
+    /// (for example k3s wrote its kubelet kubeconfig later), with checks that use it.
+    func attach(_ api: DaemonAPI, checks: any ReadinessSource) {
+        self.api = api
+        self.checks = checks
+        (reporter, permit) = Self.reporting(api, settings: settings, logger: logger)
+        changedSinceAPICheck = true
+    }
+
+    private static func reporting(
+        _ api: DaemonAPI?, settings: DaemonSettings, logger: DaemonLogger
+    ) -> (ConditionReporter?, LeaseRestartPermit?) {
+        guard let api else { return (nil, nil) }
+        let reporter = ConditionReporter(client: api.client, node: api.nodeName, eventNamespace: api.eventNamespace, heartbeat: settings.conditionHeartbeat, logger: logger)
+        var leaseSettings = LeaseRestartPermit.Settings(namespace: api.leaseNamespace, holder: api.nodeName)
+        leaseSettings.slots = settings.maxConcurrentRestarts
+        leaseSettings.leaseDuration = settings.leaseDuration
+        leaseSettings.waitTimeout = settings.leaseWait
+        // Until the Node's labels are read, the node counts as control-plane, so a restart
+        // also waits for the shared control-plane Lease.
+        let permit = LeaseRestartPermit(client: api.client, settings: leaseSettings, isControlPlane: true, logger: logger)
+        return (reporter, permit)
     }
 
     func replaceConfiguration(_ next: AgentConfiguration) {

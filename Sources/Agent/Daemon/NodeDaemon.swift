@@ -13,6 +13,8 @@ public final class NodeDaemon: Sendable {
     private let restartSettings: RestartSettings
     private let configurationFile: String?
     private let reload: @Sendable () throws -> AgentConfiguration
+    /// Looks for API credentials again while the daemon has none.
+    private let discoverAPI: (@Sendable () throws -> (DaemonAPI, any ReadinessSource))?
     private let api: DaemonAPI?
     private let logger: DaemonLogger
     private let cycle: DaemonCycle
@@ -33,6 +35,7 @@ public final class NodeDaemon: Sendable {
         reload: @escaping @Sendable () throws -> AgentConfiguration,
         api: DaemonAPI?,
         checks: any ReadinessSource = NoChecks(),
+        discoverAPI: (@Sendable () throws -> (DaemonAPI, any ReadinessSource))? = nil,
         logger: DaemonLogger = DaemonLogger()
     ) {
         self.settings = settings
@@ -40,6 +43,7 @@ public final class NodeDaemon: Sendable {
         self.configurationFile = configurationFile
         self.reload = reload
         self.api = api
+        self.discoverAPI = api == nil ? discoverAPI : nil
         self.logger = logger
         cycle = DaemonCycle(
             configuration: configuration,
@@ -174,6 +178,7 @@ public final class NodeDaemon: Sendable {
                 }
             }
 
+            await attachAPIIfFound()
             let succeeded = await runCycleBeating()
             if afterFirstCycle.withLock({ $0 == nil }) {
                 let usage = ResourceUsage.current()
@@ -223,6 +228,15 @@ public final class NodeDaemon: Sendable {
 
     /// Reads the configuration again. An invalid one is logged and the previous one kept.
     /// Returns true when the configuration changed.
+    /// Attaches API credentials that appeared since the start (a .deb installed before k3s
+    /// first started finds the kubelet's kubeconfig only later).
+    private func attachAPIIfFound() async {
+        guard let discoverAPI, await cycle.api == nil, let (api, checks) = try? discoverAPI() else { return }
+        await cycle.attach(api, checks: checks)
+        status.update { $0.node = api.nodeName }
+        logger.info("found API credentials; reporting to the API server from now on", [("node", api.nodeName), ("credentials", api.origin)])
+    }
+
     /// Takes the node's daemon lock (`daemon.lock` in the state directory), or logs the
     /// daemon that holds it, once per wait, and returns nil.
     private func takeNodeLock(waiting: inout Bool) async -> HostLock? {
