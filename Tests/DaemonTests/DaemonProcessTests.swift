@@ -157,6 +157,26 @@ extension DaemonTests {
             #expect(providerConfig.contains("harbor2.example.com"))
         }
 
+        @Test("reload keeps the configuration on bad values")
+        func reloadRejectsBadValues() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"check status changed\""))
+
+            // Beyond Int64 nanoseconds: this crashed the daemon (SIGILL) before the parser
+            // checked for overflow.
+            try Data("registries:\n  - host: harbor.example.com\ndefaultCacheDuration: 18446744073.999999999s\n".utf8)
+                .write(to: URL(fileURLWithPath: daemon.configPath))
+            #expect(daemon.waitForLog("is out of range"))
+            #expect(daemon.log.contains("18446744073.999999999s"))
+            #expect(daemon.process.isRunning)
+            #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
+
+            try Data("registries:\n  - host: harbor.example.com\nrestart: sometimes\n".utf8)
+                .write(to: URL(fileURLWithPath: daemon.configPath))
+            #expect(daemon.waitForLog("\(daemon.configPath): restart"))
+            #expect(daemon.process.isRunning)
+        }
+
         @Test("it reports the node condition through the API")
         func reportsCondition() async throws {
             let standIn = try await APIStandIn.start()
