@@ -6,9 +6,6 @@ public enum Durations {
     /// The largest Go duration: Int64.max nanoseconds, about 292 years.
     public static let maximumText = "2562047h47m16.854775807s"
 
-    /// Seconds in a Go duration string such as `90s` or `1h30m`; nil when invalid or negative.
-    public static func seconds(_ text: String) -> Double? { parseGoDuration(text) }
-
     /// Parses `text` for `field` (an option such as `--interval` or a file key) and checks that
     /// it is zero or more.
     public static func nanoseconds(_ text: String, field: String) throws(ConfigurationError) -> Int64 {
