@@ -7,67 +7,114 @@ public enum GoDuration {
     ]
 
     /// Parses `1h30m`, `-1.5s`, `300ms`, `0`; returns nanoseconds or Go's own error text.
+    /// Follows `ParseDuration`, `leadingInt` and `leadingFraction` in Go's src/time/format.go
+    /// step by step on UTF-8 bytes, including its overflow checks: a value outside Int64
+    /// nanoseconds (about 292 years) is an invalid duration, never a wrapped number.
     public static func parse(_ text: String) -> Result<Int64, DurationError> {
-        let original = text
-        var rest = Substring(text)
+        let invalid = DurationError("time: invalid duration \(goQuote(text))")
+        let outOfRange = DurationError(invalid.message, isOutOfRange: true)
+        let bytes = Array(text.utf8)
+        var index = 0
         var negative = false
-        if let sign = rest.first, sign == "-" || sign == "+" {
-            negative = sign == "-"
-            rest = rest.dropFirst()
+        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            negative = sign == UInt8(ascii: "-")
+            index = 1
         }
-        if rest == "0" { return .success(0) }
-        if rest.isEmpty { return .failure(DurationError("time: invalid duration \(goQuote(original))")) }
+        if bytes[index...].elementsEqual("0".utf8) { return .success(0) }
+        if index == bytes.count { return .failure(invalid) }
 
+        // Go keeps the running total as an unsigned magnitude of at most 1<<63.
+        let limit: UInt64 = 1 << 63
         var total: UInt64 = 0
-        while !rest.isEmpty {
-            // The number: digits, optionally "." and more digits.
-            let wholeDigits = rest.prefix { $0.isASCII && $0.isNumber }
-            rest = rest.dropFirst(wholeDigits.count)
-            var fractionDigits: Substring = ""
-            if rest.first == "." {
-                rest = rest.dropFirst()
-                fractionDigits = rest.prefix { $0.isASCII && $0.isNumber }
-                rest = rest.dropFirst(fractionDigits.count)
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: ".") || isDigit(bytes[index]) else { return .failure(invalid) }
+
+            let wholeStart = index
+            guard let whole = leadingInt(bytes, &index) else { return .failure(outOfRange) }
+            let hasWhole = index != wholeStart
+            var fraction: UInt64 = 0
+            var scale = 1.0
+            var hasFraction = false
+            if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                let fractionStart = index
+                (fraction, scale) = leadingFraction(bytes, &index)
+                hasFraction = index != fractionStart
             }
-            if wholeDigits.isEmpty && fractionDigits.isEmpty {
-                return .failure(DurationError("time: invalid duration \(goQuote(original))"))
-            }
+            if !hasWhole && !hasFraction { return .failure(invalid) }
 
             // The unit: everything up to the next digit or dot.
-            let unitText = rest.prefix { !($0 == "." || ($0.isASCII && $0.isNumber)) }
-            rest = rest.dropFirst(unitText.count)
-            if unitText.isEmpty {
-                return .failure(DurationError("time: missing unit in duration \(goQuote(original))"))
+            let unitStart = index
+            while index < bytes.count && !(bytes[index] == UInt8(ascii: ".") || isDigit(bytes[index])) { index += 1 }
+            if index == unitStart {
+                return .failure(DurationError("time: missing unit in duration \(goQuote(text))"))
             }
-            guard let unit = units.first(where: { $0.0 == unitText })?.1 else {
-                return .failure(DurationError("time: unknown unit \(goQuote(String(unitText))) in duration \(goQuote(original))"))
+            let unitBytes = bytes[unitStart..<index]
+            guard let unit = units.first(where: { unitBytes.elementsEqual($0.0.utf8) })?.1 else {
+                let unitText = String(decoding: unitBytes, as: UTF8.self)
+                return .failure(DurationError("time: unknown unit \(goQuote(unitText)) in duration \(goQuote(text))"))
             }
 
-            guard let whole = wholeDigits.isEmpty ? 0 : UInt64(wholeDigits),
-                case (let scaled, false) = whole.multipliedReportingOverflow(by: unit)
-            else { return .failure(DurationError("time: invalid duration \(goQuote(original))")) }
-            var value = scaled
-            if !fractionDigits.isEmpty {
-                // Go keeps the fraction's precision as far as it fits, then scales it by the unit.
-                var scale = 1.0
-                var fraction: UInt64 = 0
-                for digit in fractionDigits.prefix(18) {
-                    fraction = fraction * 10 + UInt64(digit.wholeNumberValue ?? 0)
-                    scale *= 10
-                }
+            if whole > limit / unit { return .failure(outOfRange) }
+            var value = whole * unit
+            if fraction > 0 {
+                // The fraction times the unit is below 3.6e12 (an hour), so only the sum can
+                // pass the limit, and it cannot wrap because value is at most 1<<63 here.
                 value += UInt64(Double(fraction) * (Double(unit) / scale))
+                if value > limit { return .failure(outOfRange) }
             }
-            guard case (let sum, false) = total.addingReportingOverflow(value), sum <= UInt64(Int64.max) + (negative ? 1 : 0) else {
-                return .failure(DurationError("time: invalid duration \(goQuote(original))"))
-            }
-            total = sum
+            // Go adds in uint64 without a check, so two terms of exactly 1<<63 wrap to 0
+            // and the kubelet accepts the sum as 0. Wrapping keeps the same result.
+            total &+= value
+            if total > limit { return .failure(outOfRange) }
         }
-        if negative { return .success(total == UInt64(Int64.max) + 1 ? Int64.min : -Int64(total)) }
+        if negative { return .success(total == limit ? Int64.min : -Int64(total)) }
+        if total > UInt64(Int64.max) { return .failure(outOfRange) }
         return .success(Int64(total))
     }
 
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    /// Go's `leadingInt`: consumes digits; nil when the number passes 1<<63.
+    private static func leadingInt(_ bytes: [UInt8], _ index: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        while index < bytes.count && isDigit(bytes[index]) {
+            if value > (1 << 63) / 10 { return nil }
+            value = value * 10 + UInt64(bytes[index] - UInt8(ascii: "0"))
+            if value > 1 << 63 { return nil }
+            index += 1
+        }
+        return value
+    }
+
+    /// Go's `leadingFraction`: consumes digits and keeps as many as fit, without an error.
+    private static func leadingFraction(_ bytes: [UInt8], _ index: inout Int) -> (UInt64, Double) {
+        var value: UInt64 = 0
+        var scale = 1.0
+        var overflow = false
+        while index < bytes.count && isDigit(bytes[index]) {
+            let digit = UInt64(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+            if overflow { continue }
+            if value > (UInt64(Int64.max)) / 10 {
+                overflow = true
+                continue
+            }
+            let next = value * 10 + digit
+            if next > 1 << 63 {
+                overflow = true
+                continue
+            }
+            value = next
+            scale *= 10
+        }
+        return (value, scale)
+    }
+
     /// Formats nanoseconds as Go's `Duration.String` does: `0s`, `1.5s`, `-1m0s`, `1h0m0s`, `300ms`.
-    static func format(_ nanoseconds: Int64) -> String {
+    public static func format(_ nanoseconds: Int64) -> String {
         if nanoseconds == 0 { return "0s" }
         let negative = nanoseconds < 0
         var value = nanoseconds.magnitude
@@ -110,9 +157,18 @@ public enum GoDuration {
     }
 }
 
-public struct DurationError: Error, Equatable {
-    var message: String
-    init(_ message: String) { self.message = message }
+public struct DurationError: Error, Equatable, CustomStringConvertible {
+    /// Go's own error text, such as `time: invalid duration "1x"`.
+    public var message: String
+    /// True when the syntax is valid but the value is beyond Int64 nanoseconds.
+    public var isOutOfRange: Bool
+
+    init(_ message: String, isOutOfRange: Bool = false) {
+        self.message = message
+        self.isOutOfRange = isOutOfRange
+    }
+
+    public var description: String { message }
 }
 
 /// Quotes text the way Go's `%q` does for printable ASCII and common escapes.

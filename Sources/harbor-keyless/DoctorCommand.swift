@@ -132,21 +132,15 @@ enum DoctorCommand {
         return account
     }
 
-    /// Parses `10s`, `500ms`, `1m` or a plain number of seconds; at least 100 ms.
+    /// Parses a Go duration such as `10s`, `500ms` or `1m`, or a plain number of seconds;
+    /// from 100 ms to 1 h.
     static func parseDuration(_ text: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
-        var seconds: Double?
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)) {
-                seconds = value * scale
-                break
-            }
+        let isPlainNumber = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let value = try Durations.duration(isPlainNumber ? text + "s" : text, field: "--timeout", minimum: .milliseconds(100))
+        guard value <= .seconds(3600) else {
+            throw UsageError("--timeout \(text.debugDescription) is longer than the maximum of 1h0m0s")
         }
-        if seconds == nil { seconds = Double(text) }
-        guard let seconds, seconds >= 0.1, seconds <= 3600 else {
-            throw UsageError("--timeout \(text.debugDescription) is not a duration between 100ms and 1h, such as 10s")
-        }
-        return .milliseconds(Int64(seconds * 1000))
+        return value
     }
 
     /// Runs async work from the synchronous command table and waits for it.

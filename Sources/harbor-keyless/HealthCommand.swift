@@ -24,7 +24,13 @@ let healthCommand = Command(
             }
             timeout = seconds
         }
-        let status = try HealthCheck(address: address, timeoutSeconds: timeout).statusCode()
+        let check = HealthCheck(address: address, timeoutSeconds: timeout)
+        do {
+            _ = try check.socketAddress()
+        } catch {
+            throw UsageError("--address: \(error)")
+        }
+        let status = try check.statusCode()
         guard status == 200 else {
             printError("health: GET /healthz on \(address) returned HTTP \(status)")
             return ExitStatus.failure
@@ -46,8 +52,8 @@ struct HealthCheck {
 
     /// Connects, sends the request and returns the status code of the response's first line.
     func statusCode() throws -> Int {
-        let socketAddress = try parse()
-        let descriptor = socket(socketAddress.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let target = try socketAddress()
+        let descriptor = socket(target.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw failure("socket") }
         defer { close(descriptor) }
 
@@ -56,9 +62,9 @@ struct HealthCheck {
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
 
-        var storage = socketAddress.storage
+        var storage = target.storage
         let connected = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socketAddress.length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, target.length) }
         }
         guard connected == 0 else { throw failure("connect to \(address)") }
 
@@ -94,7 +100,7 @@ struct HealthCheck {
         return code
     }
 
-    private struct SocketAddress {
+    struct SocketAddress {
         var family: Int32
         var storage: sockaddr_storage
         var length: socklen_t
@@ -102,7 +108,7 @@ struct HealthCheck {
 
     /// Parses `1.2.3.4:PORT` or `[::1]:PORT`. Host names are not resolved: the probe must not
     /// depend on DNS.
-    private func parse() throws -> SocketAddress {
+    func socketAddress() throws -> SocketAddress {
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
             throw Failure(description: "invalid address \(address.debugDescription): use ADDRESS:PORT, such as \(Self.defaultAddress) or [::1]:9765")
         }

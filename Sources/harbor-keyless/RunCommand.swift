@@ -4,12 +4,12 @@ import FoundationEssentials
 /// `harbor-keyless run`: the node daemon.
 enum RunCommand {
     static let specs: [OptionSpec] = [
-        OptionSpec(name: "interval", valueName: "DURATION", help: "time between reconcile cycles, jittered by 10-20% (default 60s)"),
-        OptionSpec(name: "api-check-interval", valueName: "DURATION", help: "time between checks that call the API server, unless something changed (default 30m)"),
-        OptionSpec(name: "heartbeat", valueName: "DURATION", help: "rewrite the unchanged node condition after this long (default 30m)"),
-        OptionSpec(name: "listen", valueName: "ADDR:PORT", help: "address of /healthz, /status and /metrics (default 127.0.0.1:9765; 0.0.0.0:9765 for DaemonSet probes)"),
+        OptionSpec(name: "interval", valueName: "DURATION", help: "time between reconcile cycles, jittered by 10-20% (default 60s, at least 1s)"),
+        OptionSpec(name: "api-check-interval", valueName: "DURATION", help: "time between checks that call the API server, unless something changed (default 30m, at least 1m)"),
+        OptionSpec(name: "heartbeat", valueName: "DURATION", help: "rewrite the unchanged node condition after this long (default 30m, at least 1m)"),
+        OptionSpec(name: "listen", valueName: "ADDR:PORT", help: "address of /healthz, /status and /metrics (default 127.0.0.1:9765; the DaemonSet keeps it, and its probes run `harbor-keyless health` in the pod)"),
         OptionSpec(name: "max-concurrent-restarts", valueName: "N", help: "nodes that may restart k3s at once across the cluster (default 1)"),
-        OptionSpec(name: "lease-wait", valueName: "DURATION", help: "how long a restart waits for a free restart Lease (default 10m)"),
+        OptionSpec(name: "lease-wait", valueName: "DURATION", help: "how long a restart waits for a free restart Lease (default 10m, at least 1s)"),
         OptionSpec(name: "kubeconfig", valueName: "PATH", help: "kubeconfig of the identity to report with (default: the pod's service account, then the kubelet's kubeconfig)"),
         OptionSpec(name: "node-name", valueName: "NAME", help: "this node's name (default: from the client certificate, then NODE_NAME)"),
         OptionSpec(name: "namespace", valueName: "NAMESPACE", help: "namespace of the restart Leases (default: POD_NAMESPACE, then the service account's)"),
@@ -30,11 +30,28 @@ enum RunCommand {
         let restartSettings = try RestartOptions.settings(options)
 
         var settings = DaemonSettings()
-        if let text = options.value("interval") { settings.interval = try duration(text, option: "interval") }
-        if let text = options.value("api-check-interval") { settings.apiCheckInterval = try duration(text, option: "api-check-interval") }
-        if let text = options.value("heartbeat") { settings.conditionHeartbeat = try duration(text, option: "heartbeat") }
-        if let text = options.value("lease-wait") { settings.leaseWait = try duration(text, option: "lease-wait") }
-        if let text = options.value("listen") { settings.listen = text }
+        if let text = options.value("interval") {
+            settings.interval = try Durations.duration(text, field: "--interval", minimum: DaemonSettings.minimumInterval)
+        }
+        if let text = options.value("api-check-interval") {
+            settings.apiCheckInterval = try Durations.duration(
+                text, field: "--api-check-interval", minimum: DaemonSettings.minimumAPICheckInterval)
+        }
+        if let text = options.value("heartbeat") {
+            settings.conditionHeartbeat = try Durations.duration(
+                text, field: "--heartbeat", minimum: DaemonSettings.minimumConditionHeartbeat)
+        }
+        if let text = options.value("lease-wait") {
+            settings.leaseWait = try Durations.duration(text, field: "--lease-wait", minimum: DaemonSettings.minimumLeaseWait)
+        }
+        if let text = options.value("listen") {
+            do {
+                try HTTPEndpoint.validate(listen: text)
+            } catch {
+                throw UsageError("--listen: \(error)")
+            }
+            settings.listen = text
+        }
         if let text = options.value("max-concurrent-restarts") {
             guard let count = Int(text), (1...100).contains(count) else {
                 throw UsageError("--max-concurrent-restarts \(text.debugDescription) is not a number from 1 to 100")
@@ -86,12 +103,5 @@ enum RunCommand {
             logger: logger
         )
         return await daemon.run(signals: daemonSignals())
-    }
-
-    private static func duration(_ text: String, option: String) throws -> Duration {
-        guard let seconds = Durations.seconds(text), seconds > 0 else {
-            throw UsageError("--\(option) \(text.debugDescription) is not a positive duration; use a Go duration such as 30s or 5m")
-        }
-        return .milliseconds(Int64(seconds * 1000))
     }
 }

@@ -32,6 +32,20 @@ struct CommandLineTests {
             (["install", "stray"], "unexpected argument"),
             (["install", "--registry", "harbor.example.com\nx: y", "--host-root", "/nonexistent"], "contains whitespace"),
             (["install", "--registry", "harbor.example.com", "--host-root", "relative"], "not an absolute path"),
+            // Overflowed Go's Int64 nanoseconds and crashed before; Go rejects it as an invalid duration.
+            (CommandLineTests.renderCommand + ["--default-cache-duration", "18446744073.999999999s"], "defaultCacheDuration \"18446744073.999999999s\" is out of range"),
+            (["manifests", "--registry", "harbor.example.com", "--default-cache-duration", "18446744073.999999999s"], "is out of range"),
+            (CommandLineTests.renderCommand + ["--default-cache-duration", "-5s"], "defaultCacheDuration \"-5s\" is negative"),
+            (CommandLineTests.runCommand + ["--interval", "1ns"], "--interval \"1ns\" is shorter than the minimum of 1s"),
+            (CommandLineTests.runCommand + ["--interval", "18446744073.999999999s"], "--interval \"18446744073.999999999s\" is out of range"),
+            (CommandLineTests.runCommand + ["--heartbeat", "1ns"], "--heartbeat \"1ns\" is shorter than the minimum of 1m0s"),
+            (CommandLineTests.runCommand + ["--api-check-interval", "59s"], "--api-check-interval \"59s\" is shorter than the minimum of 1m0s"),
+            (CommandLineTests.runCommand + ["--lease-wait", "1ms"], "--lease-wait \"1ms\" is shorter than the minimum of 1s"),
+            (CommandLineTests.runCommand + ["--settle-window", "1ms"], "--settle-window \"1ms\" is shorter than the minimum of 5s"),
+            (CommandLineTests.runCommand + ["--restart-timeout", "1s"], "--restart-timeout \"1s\" is shorter than the minimum of 10s"),
+            (["install", "--registry", "harbor.example.com", "--settle-window", "-5s"], "--settle-window \"-5s\" is negative"),
+            (CommandLineTests.runCommand + ["--listen", "localhost:9765"], "invalid listen address \"localhost:9765\""),
+            (CommandLineTests.runCommand + ["--listen", "127.0.0.1:65536"], "invalid listen address"),
         ]
     )
     func usageErrors(arguments: [String], message: String) throws {
@@ -39,6 +53,17 @@ struct CommandLineTests {
         #expect(result.status == 64)
         #expect(result.error.contains(message))
         #expect(result.output.isEmpty)
+    }
+
+    static let renderCommand = ["render", "--registry", "harbor.example.com", "--host-root", "/nonexistent"]
+    // Each case fails while parsing options; a valid command line would start the daemon.
+    static let runCommand = ["run", "--registry", "harbor.example.com", "--host-root", "/nonexistent", "--no-api"]
+
+    @Test("health with an invalid address is a usage error", arguments: ["localhost:9765", "127.0.0.1", "[::1]:x"])
+    func healthAddress(address: String) throws {
+        let result = try run(["health", "--address", address])
+        #expect(result.status == 64)
+        #expect(result.error.contains("invalid address \(address.debugDescription)"))
     }
 
     @Test("command help goes to stdout and exits 0")

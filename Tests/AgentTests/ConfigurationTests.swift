@@ -89,6 +89,29 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("missing registry names the file in use")
+    func missingRegistryNamesFile() throws {
+        let file = try ConfigurationLayer.file(text: "restart: never\n", source: "/tmp/other.yaml")
+        do {
+            _ = try ConfigurationLayer.resolve([ConfigurationLayer(), file])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.fix.contains("/tmp/other.yaml"))
+            #expect(!error.fix.contains(AgentConfiguration.defaultFilePath))
+        }
+    }
+
+    @Test("unknown restart value names the file")
+    func unknownRestartNamesFile() {
+        do {
+            _ = try ConfigurationLayer.file(text: "restart: sometimes\n", source: "/tmp/reloaded.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message == "/tmp/reloaded.yaml: restart \"sometimes\" is unknown")
+            #expect(error.fix == "use one of never, if-changed, always")
+        }
+    }
+
     @Test("unknown file key is rejected", arguments: ["registry: x\n", "registries:\n  - host: a.example.com\n    audiance: x\n"])
     func unknownKey(text: String) {
         #expect(throws: ConfigurationError.self) { try ConfigurationLayer.file(text: text, source: "c.yaml") }
@@ -194,9 +217,56 @@ struct ConfigurationTests {
         #expect(parseGoDuration(text) == seconds)
     }
 
-    @Test("invalid Go durations are rejected", arguments: ["", "1", "h", "-1h", "1d", "1hh", "1.h2"])
+    @Test("invalid Go durations are rejected", arguments: ["", "1", "h", "-1h", "1d", "1hh", "1.h2", "18446744073.999999999s"])
     func invalidGoDurations(text: String) {
         #expect(parseGoDuration(text) == nil)
+    }
+
+    @Test(
+        "defaultCacheDuration errors say what is wrong",
+        arguments: [
+            ("18446744073.999999999s", "defaultCacheDuration \"18446744073.999999999s\" is out of range (time: invalid duration \"18446744073.999999999s\")"),
+            ("-5s", "defaultCacheDuration \"-5s\" is negative"),
+            ("5", "defaultCacheDuration \"5\" is not a duration (time: missing unit in duration \"5\")"),
+        ]
+    )
+    func defaultCacheDurationErrors(text: String, message: String) {
+        var flags = ConfigurationLayer()
+        flags.registryHost = "harbor.example.com"
+        flags.defaultCacheDuration = text
+        do {
+            _ = try ConfigurationLayer.resolve([flags])
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.message == message)
+        }
+    }
+
+    @Test(
+        "timing settings below their minimum are rejected",
+        arguments: [
+            ("1ns", false, "--interval \"1ns\" is shorter than the minimum of 1s", "use at least 1s"),
+            ("999ms", false, "--interval \"999ms\" is shorter than the minimum of 1s", "use at least 1s"),
+            ("0s", false, "--interval \"0s\" is shorter than the minimum of 1s", "use at least 1s"),
+            ("1ns", true, "--interval \"1ns\" is shorter than the minimum of 1s", "use 0s or at least 1s"),
+            ("-1s", false, "--interval \"-1s\" is negative", "use a duration of 0s or more, such as 1h or 30m"),
+        ]
+    )
+    func timingMinimum(text: String, allowsZero: Bool, message: String, fix: String) {
+        do {
+            _ = try Durations.duration(text, field: "--interval", minimum: .seconds(1), allowsZero: allowsZero)
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.message == message)
+            #expect(error.fix == fix)
+        }
+    }
+
+    @Test("timing settings at or above their minimum are kept", arguments: [("1s", 1.0), ("1.5s", 1.5), ("1h", 3600)])
+    func timingAccepted(text: String, seconds: Double) throws {
+        let value = try Durations.duration(text, field: "--interval", minimum: .seconds(1))
+        #expect(value == .milliseconds(Int64(seconds * 1000)))
+        #expect(try Durations.duration("0s", field: "--settle-window", minimum: .seconds(5), allowsZero: true) == .zero)
     }
 }
 

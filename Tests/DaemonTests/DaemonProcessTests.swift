@@ -201,8 +201,28 @@ extension DaemonTests {
             #expect(rename(agentDirectory + "/kubelet.kubeconfig.tmp", agentDirectory + "/kubelet.kubeconfig") == 0)
 
             #expect(daemon.waitForLog("msg=\"found API credentials; reporting to the API server from now on\" node=node-a"))
-            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a"), "\(daemon.log)")
+            #expect(daemon.waitForLog("msg=\"wrote node condition\" node=node-a"))
             #expect(try await standIn.adminClient().node("node-a").condition("HarborCredentialProviderReady") != nil)
+        }
+
+        @Test("reload keeps the configuration on bad values")
+        func reloadRejectsBadValues() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"check status changed\""))
+
+            // Beyond Int64 nanoseconds: this crashed the daemon (SIGILL) before the parser
+            // checked for overflow.
+            try Data("registries:\n  - host: harbor.example.com\ndefaultCacheDuration: 18446744073.999999999s\n".utf8)
+                .write(to: URL(fileURLWithPath: daemon.configPath))
+            #expect(daemon.waitForLog("is out of range"))
+            #expect(daemon.log.contains("18446744073.999999999s"))
+            #expect(daemon.process.isRunning)
+            #expect(try daemon.get("/healthz").hasPrefix("HTTP/1.1 200"))
+
+            try Data("registries:\n  - host: harbor.example.com\nrestart: sometimes\n".utf8)
+                .write(to: URL(fileURLWithPath: daemon.configPath))
+            #expect(daemon.waitForLog("\(daemon.configPath): restart"))
+            #expect(daemon.process.isRunning)
         }
 
         @Test("it reports the node condition through the API")

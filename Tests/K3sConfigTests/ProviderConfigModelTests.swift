@@ -152,10 +152,36 @@ struct GoDurationTests {
         ("", "time: invalid duration \"\""), ("10", "time: missing unit in duration \"10\""),
         ("10x", "time: unknown unit \"x\" in duration \"10x\""), ("abc", "time: invalid duration \"abc\""),
         ("1..5s", "time: missing unit in duration \"1..5s\""), ("-", "time: invalid duration \"-\""),
-        ("9999999999h", "time: invalid duration \"9999999999h\""),
     ])
     func errors(text: String, message: String) {
         #expect(GoDuration.parse(text) == .failure(DurationError(message)))
+    }
+
+    // Values at the Int64 limit, with the results of time.ParseDuration in Go's
+    // src/time/format.go (checked with go1.19.8; later releases have the same code there).
+    @Test("limits match Go", arguments: [
+        ("9223372036.854775807s", Int64.max), ("-9223372036.854775808s", Int64.min),
+        ("9223372036854775807ns", Int64.max), ("-9223372036854775808ns", Int64.min),
+        ("2562047h47m16.854775807s", Int64.max), ("9223372036s854775807ns", Int64.max),
+        ("153722867m", 9_223_372_020_000_000_000), ("0.1234567890123456789s", 123_456_789),
+        ("0.9999999999999999999h", 3_600_000_000_000), ("1.00000000000000000000000000001s", 1_000_000_000),
+        ("1μs", 1_000), (".5s", 500_000_000),
+        // Go sums terms in uint64 without a check, so two terms of 1<<63 wrap to 0.
+        ("9223372036854775808ns9223372036854775808ns", 0),
+    ])
+    func limits(text: String, nanoseconds: Int64) {
+        #expect(GoDuration.parse(text) == .success(nanoseconds))
+    }
+
+    // Go returns `time: invalid duration "<text>"` for each of these (src/time/format.go).
+    @Test("overflow is an invalid duration", arguments: [
+        "18446744073.999999999s", "9223372036.854775808s", "-9223372036.854775809s", "9223372036854775808ns",
+        "18446744073709551615ns", "18446744073709551616ns", "2562047h47m16.854775808s", "2562048h",
+        "9223372036s854775808ns", "153722868m", "5124095576030431h",
+        "2562047h47m16.854775808s2562047h47m16.854775808s", "9999999999h",
+    ])
+    func overflow(text: String) {
+        #expect(GoDuration.parse(text) == .failure(DurationError("time: invalid duration \(goQuote(text))", isOutOfRange: true)))
     }
 }
 

@@ -60,6 +60,15 @@ check "service is not started without a registry" test "$(on_node systemctl is-a
 check "plugin is statically linked on the node" sh -c "file -L '$NODE_ROOT/usr/lib/harbor-keyless/credential-provider-harbor' | grep -q 'statically linked'"
 check "agent runs on a node without a Swift toolchain" sh -c "'$node_sh' exec '$name' harbor-keyless version | grep -q '^harbor-keyless '"
 
+# A start without a registry exits 64, and RestartPreventExitStatus=64 keeps systemd from
+# retrying it every RestartSec=10s. Waits past RestartSec so a retry would have happened.
+on_node systemctl start harbor-keyless.service || true
+sleep 12
+check "unconfigured service exits 64" test "$(unit_property ExecMainStatus)" = 64
+check "unconfigured service is not restarted" test "$(unit_property NRestarts)" = 0
+check "unconfigured service stays failed" test "$(on_node systemctl is-active harbor-keyless.service || true)" = failed
+on_node systemctl reset-failed harbor-keyless.service || true
+
 # 2. Configure with the printed command. Without a `run` command in this build, the unit's
 #    sandbox is exercised with `install` instead, so the host-path permissions are still tested.
 has_run=no
@@ -100,6 +109,8 @@ check "k3s drop-in written by the sandboxed service" test -f "$NODE_ROOT/etc/ran
 check "state directory is 0700" test "$(stat -c %a "$NODE_ROOT/var/lib/harbor-keyless")" = 700
 check "sandboxed service restarted k3s over D-Bus" test "$(on_node systemctl show -P InvocationID k3s.service)" != "$k3s_before"
 check "k3s is active after the restart" test "$(on_node systemctl is-active k3s.service || true)" = active
+# The unit's system call filter allows setpriority, which libdispatch calls for each worker thread.
+check "no thread priority errors in the journal" sh -c "! '$node_sh' exec '$name' journalctl -u harbor-keyless.service --no-pager | grep -q 'Failed to set thread priority'"
 echo "measure: $(on_node systemd-analyze security harbor-keyless.service --no-pager | tail -n1)"
 if [ "$has_run" = yes ]; then
     rss=$(on_node sh -c 'grep VmRSS /proc/$(systemctl show -P MainPID harbor-keyless.service)/status' | awk '{print $2}')

@@ -81,7 +81,7 @@ def test_health():
     check("health times out on a silent server", result.returncode == 1 and elapsed < 10, f"{elapsed:.1f}s {result.stderr.strip()}")
 
     result = health("--address", "localhost:9765")
-    check("health rejects a host name", result.returncode == 1 and "numeric" in result.stderr, result.stderr.strip())
+    check("health rejects a host name as a usage error", result.returncode == 64 and "numeric" in result.stderr, result.stderr.strip())
 
 
 def test_pause():

@@ -24,6 +24,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHART = os.path.join(REPO, "packaging", "helm", "harbor-keyless")
 BINARY = os.environ.get("HARBOR_KEYLESS_BIN", os.path.join(REPO, ".build", "debug", "harbor-keyless"))
 NAMESPACE = "harbor-keyless"
+# Namespaces every cluster has; neither the chart nor `manifests` may emit them.
+BUILT_IN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 results = {"passed": 0, "failed": 0}
 
 # Each case: chart values, and the `manifests` flags that mean the same.
@@ -37,7 +39,15 @@ CASES = [
      ["--annotation-key", "harbor.example.com/pull", "--username", "robot"]),
     ("image", {"image": {"repository": "registry.example.com/platform/harbor-keyless", "tag": "9.9.9"}},
      ["--image", "registry.example.com/platform/harbor-keyless:9.9.9"]),
-    ("two concurrent restarts", {"restart": {"maxConcurrent": 2}}, ["--restart-max-concurrent", "2"]),
+    ("two concurrent restarts", {"restart": {"maxConcurrent": 2}}, ["--max-concurrent-restarts", "2"]),
+    ("two concurrent restarts, older flag", {"restart": {"maxConcurrent": 2}}, ["--restart-max-concurrent", "2"]),
+    ("namespace not created", {"namespace": {"create": False}}, ["--no-create-namespace"]),
+    ("team namespace", {}, ["--namespace", "team-a"], "team-a"),
+    ("team namespace not created", {"namespace": {"create": False}}, ["--namespace", "team-a", "--no-create-namespace"], "team-a"),
+    ("kube-system", {}, ["--namespace", "kube-system"], "kube-system"),
+    ("default", {}, ["--namespace", "default"], "default"),
+    ("kube-public", {}, ["--namespace", "kube-public"], "kube-public"),
+    ("kube-node-lease", {}, ["--namespace", "kube-node-lease"], "kube-node-lease"),
 ]
 
 
@@ -68,11 +78,11 @@ def build_renderer(directory):
     return output
 
 
-def render_chart(renderer, values, directory):
+def render_chart(renderer, values, directory, namespace=NAMESPACE):
     path = os.path.join(directory, "values.yaml")
     with open(path, "w") as file:
         yaml.safe_dump(values, file)
-    return subprocess.run([renderer, "-f", path, "-namespace", NAMESPACE, CHART], capture_output=True, text=True)
+    return subprocess.run([renderer, "-f", path, "-namespace", namespace, CHART], capture_output=True, text=True)
 
 
 def render_manifests(flags):
@@ -118,7 +128,8 @@ def main():
         renderer = build_renderer(directory)
         base = {"registry": {"host": "harbor.example.com"}}
 
-        for name, override, flags in CASES:
+        for name, override, flags, *rest in CASES:
+            namespace = rest[0] if rest else NAMESPACE
             values = merge(base, override)
             try:
                 jsonschema.validate(merge(defaults, values), schema)
@@ -128,7 +139,7 @@ def main():
                 print(f"  schema: {error.message}")
             check(f"{name}: values match the schema", valid)
 
-            chart = render_chart(renderer, values, directory)
+            chart = render_chart(renderer, values, directory, namespace)
             check(f"{name}: chart renders", chart.returncode == 0, chart.stderr.strip())
             manifests = render_manifests(flags)
             check(f"{name}: manifests renders", manifests.returncode == 0, manifests.stderr.strip())
@@ -138,6 +149,10 @@ def main():
             manifest_documents = normalized(manifests.stdout)
             check(f"{name}: same objects", sorted(chart_documents) == sorted(manifest_documents),
                   f"chart {sorted(chart_documents)} manifests {sorted(manifest_documents)}")
+            # A Namespace object only for a namespace the release may own and delete.
+            expects_namespace = override.get("namespace", {}).get("create", True) and namespace not in BUILT_IN_NAMESPACES
+            has_namespace = any(kind == "Namespace" for kind, _, _ in chart_documents)
+            check(f"{name}: Namespace object {'present' if expects_namespace else 'absent'}", has_namespace == expects_namespace)
             for key in sorted(set(chart_documents) & set(manifest_documents)):
                 found = differences(chart_documents[key], manifest_documents[key])
                 check(f"{name}: {key[0]} {key[2]} is the same", not found, "; ".join(found[:5]))

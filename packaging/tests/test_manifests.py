@@ -204,6 +204,28 @@ def test_options():
     command = by_kind(documents(two_restarts.stdout), "DaemonSet")[0]["spec"]["template"]["spec"]["containers"][0]["command"]
     check("--restart-max-concurrent reaches the run command", command[-2:] == ["--max-concurrent-restarts", "2"], str(command))
 
+    new_spelling = manifests("--registry", "harbor.example.com", "--max-concurrent-restarts", "3")
+    command = by_kind(documents(new_spelling.stdout), "DaemonSet")[0]["spec"]["template"]["spec"]["containers"][0]["command"]
+    check("--max-concurrent-restarts reaches the run command", command[-2:] == ["--max-concurrent-restarts", "3"], str(command))
+    both = manifests("--registry", "harbor.example.com", "--max-concurrent-restarts", "3", "--restart-max-concurrent", "2")
+    check("both spellings together are a usage error", both.returncode == 64, both.stderr.strip())
+
+    # `kubectl delete -f` on the output deletes every Namespace object in it.
+    for namespace in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        for uninstall in ([], ["--uninstall"]):
+            result = manifests("--registry", "harbor.example.com", "--namespace", namespace, *uninstall)
+            docs = documents(result.stdout)
+            check(f"no Namespace object for {namespace} {' '.join(uninstall)}".strip(),
+                  result.returncode == 0 and not by_kind(docs, "Namespace") and by_kind(docs, "ServiceAccount")[0]["metadata"]["namespace"] == namespace,
+                  result.stderr.strip())
+    existing = manifests("--registry", "harbor.example.com", "--namespace", "team-a", "--no-create-namespace")
+    existing_docs = documents(existing.stdout)
+    check("--no-create-namespace leaves out the Namespace", existing.returncode == 0 and not by_kind(existing_docs, "Namespace"), existing.stderr.strip())
+    check("--no-create-namespace keeps the objects in the namespace",
+          {d["metadata"].get("namespace") for d in existing_docs if d["kind"] not in ("ClusterRole", "ClusterRoleBinding")} == {"team-a"})
+    team = documents(manifests("--registry", "harbor.example.com", "--namespace", "team-a").stdout)
+    check("a new namespace gets its Namespace object", [d["metadata"]["name"] for d in by_kind(team, "Namespace")] == ["team-a"])
+
     two = manifests("--registry", "harbor.example.com", "--audience", "harbor")
     audience_role = by_kind(documents(two.stdout), "ClusterRole", "harbor-keyless-node-audiences")[0]
     check("--audience sets the node-audience resource", audience_role["rules"][0]["resources"] == ["harbor"])

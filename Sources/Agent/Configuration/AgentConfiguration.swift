@@ -70,7 +70,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         if registries.isEmpty && requireRegistry {
             throw ConfigurationError(
                 "no registry is configured",
-                fix: "pass --registry HOST, set HARBOR_KEYLESS_REGISTRY, or list `registries:` in \(Self.defaultFilePath)"
+                fix: "pass --registry HOST, set HARBOR_KEYLESS_REGISTRY, or list `registries:` in the configuration file"
             )
         }
         var hosts: Set<String> = []

@@ -23,6 +23,10 @@ public struct ConfigurationLayer: Sendable, Equatable {
     public var pluginSource: String?
     public var unit: String?
 
+    /// Path of the configuration file this layer was read from; nil for flags and the
+    /// environment. Messages name it, so they point at the file actually in use.
+    public var source: String?
+
     public init() {}
 
     /// Layers `layers` from strongest to weakest and validates the result.
@@ -35,6 +39,13 @@ public struct ConfigurationLayer: Sendable, Equatable {
         }
 
         let registries = try resolveRegistries(layers)
+        if registries.isEmpty && requireRegistry {
+            let file = layers.lazy.compactMap(\.source).first ?? AgentConfiguration.defaultFilePath
+            throw ConfigurationError(
+                "no registry is configured",
+                fix: "pass --registry HOST, set HARBOR_KEYLESS_REGISTRY, or list `registries:` in \(file)"
+            )
+        }
 
         var configuration = AgentConfiguration(registries: registries)
         configuration.providerName = first(\.providerName) ?? configuration.providerName
@@ -47,10 +58,7 @@ public struct ConfigurationLayer: Sendable, Equatable {
 
         if let policy = first(\.restartPolicy) {
             guard let parsed = RestartPolicy(rawValue: policy) else {
-                throw ConfigurationError(
-                    "restart policy \(InputValidation.quoted(policy)) is unknown",
-                    fix: "use one of never, if-changed, always"
-                )
+                throw unknownRestartPolicy(policy, field: "restart policy")
             }
             configuration.restartPolicy = parsed
         }
@@ -60,6 +68,13 @@ public struct ConfigurationLayer: Sendable, Equatable {
 
         try configuration.validate(requireRegistry: requireRegistry)
         return configuration
+    }
+
+    static func unknownRestartPolicy(_ policy: String, field: String) -> ConfigurationError {
+        ConfigurationError(
+            "\(field) \(InputValidation.quoted(policy)) is unknown",
+            fix: "use one of never, if-changed, always"
+        )
     }
 
     /// A registry host from flags or the environment defines the single registry and replaces
@@ -165,6 +180,7 @@ extension ConfigurationLayer {
             throw ConfigurationError("\(error)", fix: "fix the YAML syntax in \(source)")
         }
         var layer = ConfigurationLayer()
+        layer.source = source
         guard let root else { return layer }
         guard let pairs = root.mapping else {
             throw ConfigurationError("\(source): the document is not a mapping", fix: "start the file with keys such as `registries:`")
@@ -187,7 +203,11 @@ extension ConfigurationLayer {
             case "providerName": layer.providerName = try scalar(value, field: field)
             case "defaultCacheDuration": layer.defaultCacheDuration = try scalar(value, field: field)
             case "hostRoot": layer.hostRoot = try scalar(value, field: field)
-            case "restart": layer.restartPolicy = try scalar(value, field: field)
+            case "restart":
+                let policy = try scalar(value, field: field)
+                // Checked here, where the file is known, so a reload error names it.
+                guard RestartPolicy(rawValue: policy) != nil else { throw unknownRestartPolicy(policy, field: field) }
+                layer.restartPolicy = policy
             case "kubernetesVersion": layer.kubernetesVersion = try scalar(value, field: field)
             case "k3sConfig": layer.k3sConfigPath = try scalar(value, field: field)
             case "stateDirectory": layer.stateDirectory = try scalar(value, field: field)

@@ -76,14 +76,9 @@ enum InputValidation {
         }
     }
 
-    /// Checks a Go `time.ParseDuration` string without a sign: `1h`, `90m`, `1h30m`, `0s`.
+    /// Checks a Go `time.ParseDuration` string that is not negative: `1h`, `90m`, `1h30m`, `0s`.
     static func goDuration(_ value: String, field: String) throws(ConfigurationError) {
-        if parseGoDuration(value) == nil {
-            throw ConfigurationError(
-                "\(field) \(quoted(value)) is not a duration",
-                fix: "use a Go duration such as 1h, 30m or 0s"
-            )
-        }
+        _ = try Durations.nanoseconds(value, field: field)
     }
 
     static func absolutePath(_ value: String, field: String) throws(ConfigurationError) {
@@ -220,10 +215,4 @@ extension Character {
 func parseGoDuration(_ text: String) -> Double? {
     guard case .success(let nanoseconds) = GoDuration.parse(text), nanoseconds >= 0 else { return nil }
     return Double(nanoseconds) / 1e9
-}
-
-/// Go duration parsing for the command line.
-public enum Durations {
-    /// Seconds in a Go duration string such as `90s` or `1h30m`; nil when invalid.
-    public static func seconds(_ text: String) -> Double? { parseGoDuration(text) }
 }

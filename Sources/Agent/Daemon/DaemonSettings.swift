@@ -23,6 +23,13 @@ public struct DaemonSettings: Sendable {
     /// `interval`.
     public var retryDelay: Duration = .seconds(5)
 
+    /// Shortest values `run` accepts. Go durations reach nanoseconds, and a timer below these
+    /// turns the loop into a busy loop or sends the API server a request every cycle.
+    public static let minimumInterval: Duration = .seconds(1)
+    public static let minimumAPICheckInterval: Duration = .seconds(60)
+    public static let minimumConditionHeartbeat: Duration = .seconds(60)
+    public static let minimumLeaseWait: Duration = .seconds(1)
+
     public init() {}
 
     /// Returns `base` lengthened or shortened by a random fraction within `jitter`.

@@ -56,6 +56,12 @@ public final class HTTPEndpoint: Sendable {
         init(route: @escaping @Sendable (String) -> HTTPResponse) { self.route = route }
     }
 
+    /// Checks `listen` as `init` would parse it, so the command line can reject it before the
+    /// daemon starts.
+    public static func validate(listen: String) throws(HTTPEndpointError) {
+        _ = try ListenAddress.parse(listen)
+    }
+
     /// Binds `listen` (`ADDRESS:PORT`, IPv6 in brackets; port 0 picks a free port).
     public init(listen: String, limits: HTTPLimits = HTTPLimits(), route: @escaping @Sendable (String) -> HTTPResponse) throws(HTTPEndpointError) {
         let address = try ListenAddress.parse(listen)
@@ -131,7 +137,7 @@ struct ListenAddress: Equatable {
     static func parse(_ text: String) throws(HTTPEndpointError) -> ListenAddress {
         let invalid = HTTPEndpointError(
             message: "invalid listen address \(text.debugDescription)",
-            fix: "use ADDRESS:PORT with a numeric address, such as 127.0.0.1:9765, 0.0.0.0:9765 or [::1]:9765"
+            fix: "use ADDRESS:PORT with a numeric address, such as 127.0.0.1:9765 or [::1]:9765"
         )
         guard let colon = text.lastIndex(of: ":") else { throw invalid }
         var host = String(text[..<colon])

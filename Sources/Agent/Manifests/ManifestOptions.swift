@@ -9,6 +9,10 @@ public struct ManifestOptions: Sendable, Equatable {
     /// Namespace of every namespaced object, and of the restart Leases.
     public var namespace: String
 
+    /// Renders the Namespace object, labelled for privileged pods. Off when the namespace
+    /// exists already, because `kubectl delete -f` on the output would delete it.
+    public var createNamespace: Bool
+
     /// Image reference of the agent, also passed to it as `HARBOR_KEYLESS_IMAGE`.
     public var image: String
 
@@ -26,6 +30,13 @@ public struct ManifestOptions: Sendable, Equatable {
     public var resources: ManifestResources
 
     public static let defaultNamespace = "harbor-keyless"
+
+    /// Namespaces every cluster has. The output never contains a Namespace object for them,
+    /// whatever `createNamespace` says, so it can neither relabel nor delete them.
+    public static let builtInNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+
+    /// True when the output contains the Namespace object.
+    public var rendersNamespace: Bool { createNamespace && !Self.builtInNamespaces.contains(namespace) }
     public static let name = "harbor-keyless"
 
     /// The image that `packaging/image/build.sh` tags for this version. k3s finds it without
@@ -35,6 +46,7 @@ public struct ManifestOptions: Sendable, Equatable {
     public init(
         configuration: AgentConfiguration,
         namespace: String = Self.defaultNamespace,
+        createNamespace: Bool = true,
         image: String = Self.defaultImage,
         uninstall: Bool = false,
         nodeAudienceRBAC: Bool = true,
@@ -43,6 +55,7 @@ public struct ManifestOptions: Sendable, Equatable {
     ) {
         self.configuration = configuration
         self.namespace = namespace
+        self.createNamespace = createNamespace
         self.image = image
         self.uninstall = uninstall
         self.nodeAudienceRBAC = nodeAudienceRBAC

@@ -16,7 +16,11 @@ public enum Manifests {
 
     static func documents(_ options: ManifestOptions) throws -> [YAMLNode] {
         let namespace = options.namespace
-        var documents = [namespaceObject(namespace), serviceAccount(namespace)]
+        var documents: [YAMLNode] = []
+        if options.rendersNamespace {
+            documents.append(namespaceObject(namespace))
+        }
+        documents.append(serviceAccount(namespace))
         let hasConfig = !options.configuration.registries.isEmpty
         if hasConfig {
             documents.append(try configMap(options))
