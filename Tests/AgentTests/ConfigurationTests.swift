@@ -188,6 +188,21 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("audience errors explain the host syntax", arguments: ["urn:harbor:prod", "https://harbor.example.com", "harbor/prod"])
+    func audienceSyntax(value: String) {
+        var flags = ConfigurationLayer()
+        flags.registryHost = "harbor.example.com"
+        flags.audience = value
+        do {
+            _ = try ConfigurationLayer.resolve([flags])
+            Issue.record("expected an error for \(value)")
+        } catch {
+            #expect(error.message.contains(value))
+            #expect(error.fix.contains("host syntax"))
+            #expect(!error.fix.contains("IPv6"))
+        }
+    }
+
     @Test("an API server audience is rejected")
     func apiServerAudience() {
         var flags = ConfigurationLayer()

@@ -17,9 +17,19 @@ enum InputValidation {
     }
 
     /// Checks the token audience. Harbor matches it exactly against its identity provider's claim
-    /// rule, so it is held to the registry host's syntax: no scheme, no path, no spaces.
+    /// rule, so it is held to the registry host's syntax: no scheme, no path, no spaces. Any
+    /// string is a valid audience to Kubernetes, but this one also names the provider's
+    /// executable and the resource of the node-audience RBAC rule, where `/` separates a
+    /// subresource.
     static func audience(_ value: String, field: String) throws(ConfigurationError) {
-        try hostWithOptionalPort(value, field: field, what: "audience")
+        do {
+            try hostWithOptionalPort(value, field: field, what: "audience")
+        } catch {
+            throw ConfigurationError(
+                error.message,
+                fix: "use an audience in host syntax, for example harbor.example.com (it also names the provider's executable and its RBAC rule), and set Harbor's identity provider to expect the same string"
+            )
+        }
     }
 
     /// Checks a kubelet `matchImages` pattern: `host[:port][/path]` where host labels may use `*`
