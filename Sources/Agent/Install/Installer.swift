@@ -205,6 +205,28 @@ public struct Installer: Sendable {
         try save(state)
     }
 
+    /// Refuses an install whose executable copies would not fit, before the first write: one
+    /// copy per audience can fill a small file system and leave copies no config names.
+    /// Keeps 16 MiB free for the configs, backups and the state written after them.
+    private func checkFreeSpace(_ plan: InstallPlan, root: HostRoot) throws(InstallError) {
+        let copies = plan.files.filter { $0.action == .create || $0.action == .update }.compactMap(\.plugin)
+        guard let first = copies.first else { return }
+        let needed = copies.reduce(0) { $0 + $1.size } + (16 << 20)
+        let directory = parentDirectory(plan.files.first { $0.plugin != nil }!.path)
+        let available: Int
+        do {
+            available = try root.availableBytes(directory)
+        } catch {
+            return
+        }
+        guard available >= needed else {
+            throw InstallError(
+                "\(directory) has \(available >> 20) MiB free, and \(copies.count) copies of the plugin executable (\(first.size >> 20) MiB each) need \(needed >> 20) MiB with a 16 MiB reserve; nothing was written",
+                fix: "free space on that file system, or configure fewer audiences: every audience gets its own copy"
+            )
+        }
+    }
+
     /// Records the digests of the files the kubelet reads at start-up, which k3s now runs with.
     private func recordLoadedFiles(_ paths: NodePaths, root: HostRoot, state: inout AgentState) {
         var digests: [String: String] = [:]
@@ -276,6 +298,7 @@ public struct Installer: Sendable {
         } catch {
             throw InstallError("cannot prepare backups: \(error)", fix: "check free space and permissions of \(configuration.stateDirectory)")
         }
+        try checkFreeSpace(plan, root: root)
         for file in plan.files where file.action != .unchanged {
             do {
                 if let contents = file.contents {

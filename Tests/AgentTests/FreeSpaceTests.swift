@@ -1,0 +1,56 @@
+import Foundation
+import NodeTestSupport
+import Testing
+
+@testable import Agent
+
+/// Installs onto a node tree whose credential provider directory is a small tmpfs. Mounting
+/// needs root, so these tests run with the node tests.
+@Suite(
+    "Install on a small file system",
+    .enabled(if: NodeHarness.enabled, "set HARBOR_KEYLESS_NODE_TESTS=1 and run as root to mount tmpfs")
+)
+struct FreeSpaceTests {
+    func mount(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/" + arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("copies that do not fit are refused before any write")
+    func refusedBeforeWriting() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let directory = node.path("/var/lib/rancher/credentialprovider")
+        let before = try #require(node.text("/var/lib/rancher/credentialprovider/config.yaml"))
+        let saved = try FileManager.default.contentsOfDirectory(atPath: directory)
+        let keep = FileManager.default.temporaryDirectory.appendingPathComponent("hk-keep-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: directory, toPath: keep)
+        defer { try? FileManager.default.removeItem(atPath: keep) }
+
+        // 40 MiB hold two or three copies of the plugin, not six.
+        #expect(try mount(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", directory]) == 0)
+        defer { _ = try? mount(["umount", directory]) }
+        for name in saved {
+            try FileManager.default.copyItem(atPath: keep + "/" + name, toPath: directory + "/" + name)
+        }
+        let registries = (1...6).map { RegistryConfiguration(host: "harbor\($0).example.com", audience: "aud\($0)") }
+        let configuration = AgentConfiguration(
+            registries: registries, hostRoot: node.root, restartPolicy: .never, pluginSource: NodeTree.pluginPath
+        )
+
+        do {
+            _ = try await Installer(configuration: configuration).install()
+            Issue.record("expected the install to be refused")
+        } catch {
+            #expect("\(error)".contains("copies of the plugin executable"))
+            #expect("\(error)".contains("nothing was written"))
+        }
+        #expect(node.text("/var/lib/rancher/credentialprovider/config.yaml") == before)
+        let executables = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/bin")) ?? []
+        #expect(!executables.contains { $0.hasPrefix("credential-provider-harbor") })
+    }
+}
