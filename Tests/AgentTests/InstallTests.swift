@@ -25,6 +25,24 @@ struct InstallTests {
         return try #require(YAML.parse(text, source: path)?["providers"]?.sequence)
     }
 
+    @Test("a linked lock file gets one fix")
+    func linkedLockFile() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        try FileManager.default.createDirectory(atPath: node.path("/var/lib/harbor-keyless"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: node.path("/var/lib/harbor-keyless/lock"), withDestinationPath: "/etc/hostname")
+
+        do {
+            _ = try await Installer(configuration: configuration(node)).install()
+            Issue.record("expected the install to fail")
+        } catch let error as InstallError {
+            #expect(error.message.contains("symbolic link"))
+            #expect(!error.message.contains("Fix:"))
+            #expect(!error.fix.contains("wait for the other"))
+            #expect(!error.fix.isEmpty)
+        }
+    }
+
     @Test("first install writes every file and keeps the ECR provider")
     func firstInstall() async throws {
         let node = try NodeTree()

@@ -280,11 +280,17 @@ public struct Installer: Sendable {
     }
 
     private func acquireLock(_ root: HostRoot) throws(InstallError) -> HostLock {
-        do {
+        do throws(HostFileError) {
             try root.createDirectories(configuration.stateDirectory, mode: 0o700)
             return try root.lock(configuration.stateDirectory + "/lock")
-        } catch {
+        } catch where error.kind == .lockTimeout {
             throw InstallError("\(error)", fix: "wait for the other harbor-keyless process to finish, or stop it")
+        } catch {
+            // The error names its own fix (a symbolic link, a full disk, permissions).
+            var cause = error
+            let fix = cause.hint ?? "check the state directory \(configuration.stateDirectory) and its permissions"
+            cause.hint = nil
+            throw InstallError("cannot take the agent's lock: \(cause)", fix: fix)
         }
     }
 
