@@ -353,7 +353,7 @@ public struct Installer: Sendable {
                 switch error {
                 case .spawnFailed(_, let code): .spawnFailed(path: path, errno: code)
                 }
-            throw InstallError("the plugin executable \(path) does not run: \(named)", fix: "rebuild it for this host")
+            throw InstallError("the plugin executable \(path) does not run: \(named)", fix: "pass --plugin-binary with the path of credential-provider-harbor built for this host (x86_64 Linux)")
         }
         let output = String(decoding: result.standardOutput, as: UTF8.self)
         guard result.status == 0, output.hasPrefix("credential-provider-harbor") else {
