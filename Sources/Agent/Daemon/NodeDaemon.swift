@@ -115,7 +115,14 @@ public final class NodeDaemon: Sendable {
         }
         let finished = loopFinished.load(ordering: .sequentiallyConsistent)
         if !finished {
-            logger.warning("abandoned the current step to stop in time; the next start resumes it", [("restartInFlight", status.current.restart.inFlightPhase ?? "none")])
+            // The record on the host, not the last cycle's status: the abandoned step may
+            // have written it.
+            let configuration = await cycle.configuration
+            let recorded = (try? HostRoot(configuration.hostRoot)).flatMap {
+                try? AgentState.load(root: $0, directory: configuration.stateDirectory)
+            }
+            let phase = recorded?.restartInFlight?.phase.rawValue ?? "none"
+            logger.warning("abandoned the current step to stop in time; the next start resumes it", [("restartInFlight", phase)])
         }
         endpoint.stop()
 
