@@ -87,15 +87,17 @@ actor DaemonCycle {
     func run() async -> Bool {
         let started = ContinuousClock.now
 
-        // 1. Read the Node when the API checks are due, so a restart below can tell whether
-        //    this is a control-plane node.
+        // 1. Repair the host files first, so an API server that does not answer cannot delay
+        //    it; the Installer restarts k3s when the files need it. Until the Node was read
+        //    once, a restart counts this node as control-plane and takes that Lease too.
+        let reconcile = await reconcile()
+
+        // 2. Read the Node when the API checks are due: its labels tell later restarts
+        //    whether this is a control-plane node.
         var apiFailed = false
         if let api, apiCheckDue() {
             apiFailed = !(await refreshNode(api))
         }
-
-        // 2. Repair the host files; the Installer restarts k3s when the files need it.
-        let reconcile = await reconcile()
 
         // 3. Local checks every cycle; API checks when due or after a change.
         var outcomes = [reconcile.outcome]
