@@ -87,7 +87,7 @@ actor DaemonCycle {
     func run() async -> Bool {
         let started = ContinuousClock.now
 
-        // 1. Repair the host files first, so an API server that does not answer cannot delay
+        // 1. Repair the host files first, so an API server that does not respond cannot delay
         //    it; the Installer restarts k3s when the files need it. Until the Node was read
         //    once, a restart counts this node as control-plane and takes that Lease too.
         let reconcile = await reconcile()
