@@ -180,6 +180,34 @@ extension DaemonTests {
             #expect(providerConfig.contains("harbor2.example.com"))
         }
 
+        @Test("uninstall refuses while a daemon manages the node")
+        func uninstallWhileRunning() throws {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
+            let dropIn = daemon.node.root + "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
+            func uninstall(_ extra: [String]) throws -> (Int32, String) {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: buildDirectory + "/harbor-keyless")
+                process.arguments = ["uninstall", "--host-root", daemon.node.root, "--config", daemon.configPath, "--restart", "never"] + extra
+                let error = Pipe()
+                process.standardError = error
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, text)
+            }
+
+            let (status, error) = try uninstall([])
+
+            #expect(status != 0)
+            #expect(error.contains("a harbor-keyless daemon manages this node"))
+            #expect(error.contains("pid \(daemon.process.processIdentifier)"))
+            #expect(FileManager.default.fileExists(atPath: dropIn))
+            #expect(try uninstall(["--force"]).0 == 0)
+            #expect(!FileManager.default.fileExists(atPath: dropIn))
+        }
+
         @Test("credentials that appear later are used")
         func lateCredentials() async throws {
             // The API server is a stand-in. k3s writes the kubelet's kubeconfig at its first

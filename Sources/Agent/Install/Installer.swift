@@ -152,6 +152,10 @@ public struct Installer: Sendable {
         let (root, _) = try openRoot()
         let lock = try acquireLock(root)
         defer { lock.unlock() }
+        // A running daemon would write the files again at its next cycle. Holding its lock
+        // also keeps one from starting until the uninstall is done.
+        let daemonLock = try holdDaemonLock(root, force: force)
+        defer { daemonLock?.unlock() }
 
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
         let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
@@ -277,6 +281,22 @@ public struct Installer: Sendable {
         )
         planner.force = force
         return planner
+    }
+
+    /// Takes the lock `harbor-keyless run` holds while it manages the node, or, when a
+    /// daemon holds it, refuses unless `force` (then returns nil).
+    private func holdDaemonLock(_ root: HostRoot, force: Bool) throws(InstallError) -> HostLock? {
+        do {
+            return try root.lock(configuration.stateDirectory + "/daemon.lock", timeout: .zero)
+        } catch where error.kind == .lockTimeout {
+            if force { return nil }
+            throw InstallError(
+                "a harbor-keyless daemon manages this node and would write the files again: \(error.detail ?? "\(error)")",
+                fix: "stop it first (`systemctl stop harbor-keyless`, or delete the agent's DaemonSet), or pass --force"
+            )
+        } catch {
+            return nil
+        }
     }
 
     private func acquireLock(_ root: HostRoot) throws(InstallError) -> HostLock {
