@@ -305,6 +305,62 @@ struct RestartNodeTests {
         #expect(try manager.unitState("k3s.service")?.activeState == "active")
     }
 
+    @Test("k3s stopped during the settle window is no rejection")
+    func stoppedDuringSettle() async throws {
+        let (node, manager) = try await bootNode()
+        let before = try #require(try manager.unitState("k3s.service"))
+        let process = Process()
+        process.executableURL = URL(filePath: NodeTree.agentPath)
+        process.arguments = [
+            "install", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null", "--settle-window", "20s",
+        ]
+        process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        // Stop k3s once the agent's restart is done and it watches k3s settle.
+        for _ in 0..<200 where try manager.unitState("k3s.service")?.invocationID == before.invocationID {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try node.exec(["systemctl", "stop", "k3s.service"]).status == 0)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("k3s.service is not running; k3s reads the new files when it starts"))
+        #expect(node.read(Self.dropIn) != nil)
+        let state = try #require(node.read("/var/lib/harbor-keyless/state.json"))
+        #expect(!state.contains("lastRejection"))
+        #expect(!state.contains("restartInFlight"))
+        #expect(try manager.unitState("k3s.service")?.activeState == "inactive")
+    }
+
+    @Test("a slow start is verified later, not rolled back")
+    func slowStart() async throws {
+        let (node, manager) = try await bootNode()
+        // k3s now needs 15 s to report ready; the agent waits 10 s for the restart job.
+        try node.write("/etc/k3s-standin/ready-delay-seconds", "15\n")
+
+        let first = try agent(node, ["install", "--registry", "harbor.example.com", "--restart-timeout", "10s"])
+
+        #expect(first.status == 1)
+        #expect(first.error.contains("has not finished starting with the new files"))
+        #expect(node.read(Self.dropIn) != nil)
+        let state = try #require(node.read("/var/lib/harbor-keyless/state.json"))
+        #expect(!state.contains("lastRejection"))
+        #expect(state.contains("\"phase\" : \"restarting\""))
+
+        // The next run waits for the start to finish and verifies it.
+        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+        #expect(next.status == 0, "\(next.error)")
+        #expect(next.output.contains("verified the restart of k3s.service that an earlier run started"))
+        #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("restartInFlight") == false)
+        #expect(try manager.unitState("k3s.service")?.activeState == "active")
+    }
+
     @Test("a restart refused by the start limit is retried once")
     func startLimit() async throws {
         let (node, manager) = try await bootNode()

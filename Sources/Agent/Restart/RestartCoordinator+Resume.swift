@@ -42,6 +42,9 @@ extension RestartCoordinator {
             return "verified the restart of \(inFlight.unit) that an earlier run started"
         }
         if outcome.cancelled { throw CancellationError() }
+        if try undecidedRestart(outcome, unit: inFlight.unit, state: &state, save: save) != nil {
+            return "\(inFlight.unit), restarted by an earlier run, was stopped since; k3s reads the files when it starts"
+        }
 
         try await rollBack(
             unit: inFlight.unit,

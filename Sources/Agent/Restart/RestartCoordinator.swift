@@ -154,6 +154,7 @@ struct RestartCoordinator {
         }
         // Stopping is no verdict on the files: the record stays, and the next start resumes.
         if outcome.cancelled { throw CancellationError() }
+        if let undecided = try undecidedRestart(outcome, unit: unit, state: &state, save: save) { return undecided }
 
         // 3. Roll back, remember the rejected config, restart once more.
         try await rollBack(
@@ -250,8 +251,33 @@ struct RestartCoordinator {
         } else {
             outcome = await verifier.restart(unit)
         }
-        // The files are restored and the record says so; the next start finishes the rest.
+        // The files are restored and the record shows it; the next start finishes the rest.
         if outcome.cancelled { throw CancellationError() }
+        if outcome.stillStarting {
+            throw RestartFailure(
+                error: RestartError(
+                    "k3s did not come up with the new files (\(reason)); the previous files are restored, and \(unit) has not finished starting with them",
+                    fix: "the next run verifies the restart; read `journalctl -u \(unit)` if it does not come up",
+                    journalLines: failed.journalLines
+                ),
+                rolledBack: true,
+                steps: failed.steps + outcome.steps
+            )
+        }
+        if outcome.stoppedByRequest {
+            state.restartInFlight = nil
+            state.pendingRestart = nil
+            try save(state)
+            throw RestartFailure(
+                error: RestartError(
+                    "k3s did not come up with the new files (\(reason)); the previous files are restored, and \(unit) was stopped, so it reads them when it starts",
+                    fix: "start k3s when convenient (`systemctl start \(unit)`); this configuration is recorded as rejected and is not applied again unless you pass --force",
+                    journalLines: failed.journalLines
+                ),
+                rolledBack: true,
+                steps: failed.steps + outcome.steps
+            )
+        }
         if outcome.verified {
             state.restartInFlight = nil
             state.pendingRestart = nil
@@ -282,6 +308,32 @@ struct RestartCoordinator {
             rolledBack: true,
             steps: failed.steps + outcome.steps
         )
+    }
+
+    /// Handles a restart that ended without a verdict on the files. A unit stopped by request
+    /// reads the files when it starts, like one that was not running. One still starting keeps
+    /// the restart recorded for the next run to verify; nothing is rolled back, because a
+    /// kubelet that rejects its provider config ends the k3s process rather than stalling it.
+    func undecidedRestart(
+        _ outcome: RestartVerifier.Outcome, unit: String, state: inout AgentState, save: (AgentState) throws -> Void
+    ) throws -> RestartOutcome? {
+        if outcome.stoppedByRequest {
+            state.restartInFlight = nil
+            try save(state)
+            return .unitStopped(unit: unit)
+        }
+        if outcome.stillStarting {
+            throw RestartFailure(
+                error: RestartError(
+                    "\(unit) has not finished starting with the new files: \(outcome.steps.last?.detail ?? "no result")",
+                    fix: "nothing was rolled back; the next run verifies the restart (or rolls it back if k3s fails); raise --restart-timeout for slow servers",
+                    journalLines: []
+                ),
+                rolledBack: false,
+                steps: outcome.steps
+            )
+        }
+        return nil
     }
 
     /// A restore that failed, with a message naming the path.

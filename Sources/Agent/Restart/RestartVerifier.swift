@@ -33,7 +33,15 @@ struct RestartVerifier {
         /// The wait ended because the task was cancelled (the agent is stopping), so nothing
         /// is known about k3s: not a verification and not a rejection.
         var cancelled = false
-        var verified: Bool { !cancelled && steps.allSatisfy(\.passed) }
+        /// The restart job did not finish within the job timeout: k3s is still starting,
+        /// which a rejected config does not cause (the kubelet's rejection ends the process).
+        var stillStarting = false
+        /// The unit went inactive without failing: someone stopped k3s, which is no verdict
+        /// on the files either.
+        var stoppedByRequest = false
+        var verified: Bool { !cancelled && !stillStarting && !stoppedByRequest && steps.allSatisfy(\.passed) }
+        /// Whether the outcome is a verdict on the files.
+        var decided: Bool { !cancelled && !stillStarting && !stoppedByRequest }
     }
 
     /// Restarts `unit` (RestartUnit, mode `replace`) and verifies it.
@@ -56,6 +64,9 @@ struct RestartVerifier {
         } catch SystemdError.cancelled {
             steps.append(RestartStep(name: "job", passed: false, detail: "\(SystemdError.cancelled(unit: unit))"))
             return Outcome(steps: steps, journalLines: [], cancelled: true)
+        } catch SystemdError.timedOut(let name, let after) {
+            steps.append(RestartStep(name: "job", passed: false, detail: "\(SystemdError.timedOut(unit: name, after: after))"))
+            return Outcome(steps: steps, journalLines: [], stillStarting: true)
         } catch {
             steps.append(RestartStep(name: "job", passed: false, detail: "\(error)"))
             return Outcome(steps: steps, journalLines: recentLines(unit: unit, invocation: nil))
@@ -113,6 +124,13 @@ struct RestartVerifier {
             }
             if clock.now >= deadline { break }
             try? await Task.sleep(for: min(settings.pollInterval, clock.now.duration(to: deadline)))
+        }
+
+        // Inactive without a failure means a stop request (systemctl stop, a shutdown), not
+        // a k3s that exited: systemd restarts a failing k3s (Restart=always) or marks it failed.
+        if unsettled != nil, kubelet?.errorLine == nil, (try? manager.unitState(unit))?.activeState == "inactive" {
+            steps.append(RestartStep(name: "settled", passed: false, detail: "\(unit) was stopped during the settle window"))
+            return Outcome(steps: steps, journalLines: [], stoppedByRequest: true)
         }
 
         let settledDetail = "\(unit) stayed active for \(settings.settleWindow) (invocation \(first.invocationID.prefix(12)), MainPID \(first.mainPID), NRestarts \(first.nRestarts))"
