@@ -10,6 +10,9 @@ let commands: [Command] = [
         options: ConfigurationOptions.specs + RestartOptions.specs,
         run: { options in
             let installer = Installer(configuration: try ConfigurationOptions.load(options), restartSettings: try RestartOptions.settings(options))
+            if let holder = installer.managingDaemon() {
+                printError("warning: a harbor-keyless daemon manages this node (\(holder)); at its next cycle it applies its own configuration over this install")
+            }
             let report = try await installer.install(force: options.flag("force"))
             printReport(report)
             return ExitStatus.success

@@ -185,10 +185,10 @@ extension DaemonTests {
             let daemon = try DaemonProcess()
             #expect(daemon.waitForLog("msg=\"check status changed\" check=host-files"))
             let dropIn = daemon.node.root + "/etc/rancher/k3s/config.yaml.d/99-credential-provider-harbor.yaml"
-            func uninstall(_ extra: [String]) throws -> (Int32, String) {
+            func uninstall(_ extra: [String], command: String = "uninstall") throws -> (Int32, String) {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: buildDirectory + "/harbor-keyless")
-                process.arguments = ["uninstall", "--host-root", daemon.node.root, "--config", daemon.configPath, "--restart", "never"] + extra
+                process.arguments = [command, "--host-root", daemon.node.root, "--config", daemon.configPath, "--restart", "never"] + extra
                 let error = Pipe()
                 process.standardError = error
                 process.standardOutput = FileHandle.nullDevice
@@ -204,6 +204,10 @@ extension DaemonTests {
             #expect(error.contains("a harbor-keyless daemon manages this node"))
             #expect(error.contains("pid \(daemon.process.processIdentifier)"))
             #expect(FileManager.default.fileExists(atPath: dropIn))
+            // install goes ahead but warns that the daemon's configuration wins.
+            let (installStatus, installError) = try uninstall([], command: "install")
+            #expect(installStatus == 0)
+            #expect(installError.contains("warning: a harbor-keyless daemon manages this node"))
             #expect(try uninstall(["--force"]).0 == 0)
             #expect(!FileManager.default.fileExists(atPath: dropIn))
         }

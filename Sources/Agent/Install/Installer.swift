@@ -283,6 +283,21 @@ public struct Installer: Sendable {
         return planner
     }
 
+    /// Returns who holds the lock of `harbor-keyless run` on this node (a daemon that applies
+    /// its own configuration at its next cycle), or nil when no daemon manages it.
+    public func managingDaemon() -> String? {
+        guard let (root, _) = try? openRoot() else { return nil }
+        do {
+            let lock = try root.lock(configuration.stateDirectory + "/daemon.lock", timeout: .zero)
+            lock.unlock()
+            return nil
+        } catch where error.kind == .lockTimeout {
+            return error.detail ?? "\(error)"
+        } catch {
+            return nil
+        }
+    }
+
     /// Takes the lock `harbor-keyless run` holds while it manages the node, or, when a
     /// daemon holds it, refuses unless `force` (then returns nil).
     private func holdDaemonLock(_ root: HostRoot, force: Bool) throws(InstallError) -> HostLock? {
