@@ -53,4 +53,44 @@ struct FreeSpaceTests {
         let executables = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/bin")) ?? []
         #expect(!executables.contains { $0.hasPrefix("credential-provider-harbor") })
     }
+
+    @Test("backups of replaced executables that do not fit are refused")
+    func backupsRefused() async throws {
+        let node = try NodeTree()
+        defer { node.remove() }
+        let configuration = AgentConfiguration(
+            registries: [RegistryConfiguration(host: "harbor.example.com")], hostRoot: node.root, restartPolicy: .never,
+            pluginSource: NodeTree.pluginPath
+        )
+        _ = try await Installer(configuration: configuration).install()
+
+        // The state directory moves onto 20 MiB, less than one backup plus the reserve.
+        let state = node.path("/var/lib/harbor-keyless")
+        let keep = FileManager.default.temporaryDirectory.appendingPathComponent("hk-state-\(UUID().uuidString)").path
+        try FileManager.default.moveItem(atPath: state, toPath: keep)
+        defer { try? FileManager.default.removeItem(atPath: keep) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        #expect(try mount(["mount", "-t", "tmpfs", "-o", "size=20m,mode=0700", "tmpfs", state]) == 0)
+        defer { _ = try? mount(["umount", state]) }
+        try FileManager.default.copyItem(atPath: keep + "/state.json", toPath: state + "/state.json")
+
+        // A newer plugin: the same executable with one more byte, which still runs.
+        let newer = keep + "-plugin"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: NodeTree.pluginPath))
+        bytes.append(0)
+        try bytes.write(to: URL(fileURLWithPath: newer))
+        defer { try? FileManager.default.removeItem(atPath: newer) }
+        #expect(chmod(newer, 0o755) == 0)
+        var update = configuration
+        update.pluginSource = newer
+
+        do {
+            _ = try await Installer(configuration: update).install()
+            Issue.record("expected the install to be refused")
+        } catch {
+            #expect("\(error)".contains("backups of 1 replaced executables"))
+        }
+        let installed = try Data(contentsOf: URL(fileURLWithPath: node.path("/var/lib/rancher/credentialprovider/bin/credential-provider-harbor")))
+        #expect(installed.count == bytes.count - 1)
+    }
 }

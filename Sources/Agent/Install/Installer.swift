@@ -229,6 +229,17 @@ public struct Installer: Sendable {
                 fix: "free space on that file system, or configure fewer audiences: every audience gets its own copy"
             )
         }
+
+        // Each replaced executable is first copied into the backups of the state directory.
+        let replaced = plan.files.filter { $0.action == .update && $0.plugin != nil }
+        let backupBytes = replaced.reduce(0) { total, file in total + ((try? root.info(file.path))??.size ?? 0) }
+        guard backupBytes > 0, let stateAvailable = try? root.availableBytes(configuration.stateDirectory) else { return }
+        guard stateAvailable >= backupBytes + (16 << 20) else {
+            throw InstallError(
+                "\(configuration.stateDirectory) has \(stateAvailable >> 20) MiB free, and the backups of \(replaced.count) replaced executables need \((backupBytes >> 20) + 16) MiB with a 16 MiB reserve; nothing was written",
+                fix: "free space there; old backups are under \(configuration.stateDirectory)/backups, five per file"
+            )
+        }
     }
 
     /// Records the digests of the files the kubelet reads at start-up, which k3s now runs with.
