@@ -132,15 +132,15 @@ struct RestartNodeTests {
         #expect(node.read(Self.dropIn) != nil)
     }
 
-    @Test("an agent killed during the settle window is resumed by the next run")
-    func resumeAfterKill() async throws {
+    @Test("an agent killed during the settle window is resumed by the next run", arguments: ["if-changed", "always"])
+    func resumeAfterKill(policy: String) async throws {
         let (node, manager) = try await bootNode()
         let before = try #require(try manager.unitState("k3s.service"))
         let process = Process()
         process.executableURL = URL(filePath: NodeTree.agentPath)
         process.arguments = [
             "install", "--registry", "harbor.example.com", "--host-root", node.root, "--config", "/dev/null",
-            "--settle-window", "60s",
+            "--settle-window", "60s", "--restart", policy,
         ]
         process.environment = ["PATH": "/usr/bin:/bin", "DBUS_SYSTEM_BUS_ADDRESS": node.busAddress]
         process.standardOutput = FileHandle.nullDevice
@@ -157,7 +157,8 @@ struct RestartNodeTests {
         #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == true)
         let restarted = try #require(try manager.unitState("k3s.service"))
 
-        let next = try agent(node, ["install", "--registry", "harbor.example.com"])
+        // With policy always, the verified restart is the one the policy asks for.
+        let next = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", policy])
 
         #expect(next.status == 0, "\(next.error)")
         #expect(next.output.contains("verified the restart of k3s.service that an earlier run started"))

@@ -49,7 +49,7 @@ public struct Installer: Sendable {
 
         var state = try AgentState.load(root: root, directory: configuration.stateDirectory)
         let save: (AgentState) throws -> Void = { try $0.save(root: root, directory: configuration.stateDirectory) }
-        let coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings, permit: restartPermit)
+        var coordinator = RestartCoordinator(configuration: configuration, root: root, settings: restartSettings, permit: restartPermit)
         let plan = try planner(root: root, state: state, force: force).installPlan(plugin: plugin)
 
         // 1. Settle what an interrupted run left, then refuse what k3s rejected before.
@@ -57,6 +57,12 @@ public struct Installer: Sendable {
         if resumed != nil, state.restartInFlight == nil {
             recordLoadedFiles(plan.paths, root: root, state: &state)
             try save(state)
+            // The restart just verified is the one policy `always` asks for.
+            if configuration.restartPolicy == .always {
+                var settled = configuration
+                settled.restartPolicy = .ifChanged
+                coordinator = RestartCoordinator(configuration: settled, root: root, settings: restartSettings, permit: restartPermit)
+            }
         }
         if state.restartInFlight?.phase == .failed && !force {
             throw InstallError(
