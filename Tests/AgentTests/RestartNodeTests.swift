@@ -81,6 +81,7 @@ struct RestartNodeTests {
         #expect(first.status == 1)
         #expect(first.error.contains("restored the previous files and restarted k3s.service again, which succeeded"))
         #expect(first.error.contains("Failed to register CRI auth plugins"))
+        #expect(first.error.contains("ok   after rollback, settled:"))
         #expect(node.read(Self.dropIn) == nil)
         #expect(node.read(Self.providerConfig) == nil)
         let state = try #require(node.read("/var/lib/harbor-keyless/state.json"))

@@ -261,7 +261,7 @@ struct RestartCoordinator {
                     journalLines: failed.journalLines
                 ),
                 rolledBack: true,
-                steps: failed.steps + outcome.steps
+                steps: failed.steps + Self.afterRollback(outcome.steps)
             )
         }
         if outcome.stoppedByRequest {
@@ -275,7 +275,7 @@ struct RestartCoordinator {
                     journalLines: failed.journalLines
                 ),
                 rolledBack: true,
-                steps: failed.steps + outcome.steps
+                steps: failed.steps + Self.afterRollback(outcome.steps)
             )
         }
         if outcome.verified {
@@ -292,7 +292,7 @@ struct RestartCoordinator {
                     journalLines: failed.journalLines
                 ),
                 rolledBack: true,
-                steps: failed.steps + outcome.steps
+                steps: failed.steps + Self.afterRollback(outcome.steps)
             )
         }
 
@@ -306,7 +306,7 @@ struct RestartCoordinator {
                 journalLines: failed.journalLines + outcome.journalLines
             ),
             rolledBack: true,
-            steps: failed.steps + outcome.steps
+            steps: failed.steps + Self.afterRollback(outcome.steps)
         )
     }
 
@@ -334,6 +334,12 @@ struct RestartCoordinator {
             )
         }
         return nil
+    }
+
+    /// Names `steps` as those of the restart after a rollback, so a report lists which
+    /// restart each step belongs to.
+    static func afterRollback(_ steps: [RestartStep]) -> [RestartStep] {
+        steps.map { RestartStep(name: "after rollback, " + $0.name, passed: $0.passed, detail: $0.detail) }
     }
 
     /// A restore that failed, with a message naming the path.
