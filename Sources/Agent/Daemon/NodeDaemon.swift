@@ -81,7 +81,7 @@ public final class NodeDaemon: Sendable {
 
         var fields: [(String, String)] = [
             ("version", AgentVersion.current), ("listen", settings.listen), ("port", "\(endpoint.port)"),
-            ("interval", "\(Int(settings.interval.seconds))s"), ("apiCheckInterval", "\(Int(settings.apiCheckInterval.seconds))s"),
+            ("interval", Durations.format(settings.interval)), ("apiCheckInterval", Durations.format(settings.apiCheckInterval)),
             ("maxConcurrentRestarts", "\(settings.maxConcurrentRestarts)"),
         ]
         fields += status.current.configuration.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
