@@ -30,7 +30,13 @@ struct ChrootTests {
         try FileManager.default.copyItem(atPath: PluginProcess.binaryPath(), toPath: root + "/credential-provider-harbor")
         let token = TestTokens.serviceAccountToken(exp: Int(Date().timeIntervalSince1970) + 7200)
         let request = try JSONEncoder().encode(CredentialProviderRequest(image: "harbor.example.com/library/app", serviceAccountToken: token))
-        let run = try PluginProcess.run("/usr/sbin/chroot", [root, "/credential-provider-harbor", "--username=jwt"], input: request)
+        // A child that another test thread forks while the copy's write descriptor is open
+        // inherits it, and exec then fails with ETXTBSY until that child execs or exits.
+        var run = try PluginProcess.run("/usr/sbin/chroot", [root, "/credential-provider-harbor", "--username=jwt"], input: request)
+        for _ in 0..<20 where run.status == 126 && run.standardError.contains("Text file busy") {
+            Thread.sleep(forTimeInterval: 0.1)
+            run = try PluginProcess.run("/usr/sbin/chroot", [root, "/credential-provider-harbor", "--username=jwt"], input: request)
+        }
 
         #expect(run.status == 0)
         #expect(run.standardError.isEmpty)

@@ -93,8 +93,9 @@ struct RestartTests {
         let elapsed = start.duration(to: clock.now)
 
         #expect(elapsed >= .milliseconds(400))
-        // Generous: parallel tests on two loaded cores delay the wake-up by seconds.
-        #expect(elapsed < .seconds(15))
+        // Generous: parallel tests on two loaded cores delayed the wake-up by 17 s once. The
+        // bound only shows that the wait ends on its own deadline rather than never.
+        #expect(elapsed < .seconds(90))
     }
 
     @Test("other calls run while a restart waits")
