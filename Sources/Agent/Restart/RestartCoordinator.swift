@@ -253,60 +253,47 @@ struct RestartCoordinator {
         }
         // The files are restored and the record shows it; the next start finishes the rest.
         if outcome.cancelled { throw CancellationError() }
-        if outcome.stillStarting {
-            throw RestartFailure(
-                error: RestartError(
-                    "k3s did not come up with the new files (\(reason)); the previous files are restored, and \(unit) has not finished starting with them",
-                    fix: "the next run verifies the restart; read `journalctl -u \(unit)` if it does not come up",
-                    journalLines: failed.journalLines
-                ),
-                rolledBack: true,
-                steps: failed.steps + Self.afterRollback(outcome.steps)
-            )
-        }
-        if outcome.stoppedByRequest {
-            state.restartInFlight = nil
-            state.pendingRestart = nil
-            try save(state)
-            throw RestartFailure(
-                error: RestartError(
-                    "k3s did not come up with the new files (\(reason)); the previous files are restored, and \(unit) was stopped, so it reads them when it starts",
-                    fix: "start k3s when convenient (`systemctl start \(unit)`); this configuration is recorded as rejected and is not applied again unless you pass --force",
-                    journalLines: failed.journalLines
-                ),
-                rolledBack: true,
-                steps: failed.steps + Self.afterRollback(outcome.steps)
-            )
-        }
-        if outcome.verified {
-            state.restartInFlight = nil
-            state.pendingRestart = nil
-            try save(state)
-            let done = second == nil
-                ? "restored the previous files and restarted \(unit) again, which succeeded"
-                : "the previous files are restored and \(unit) runs with them"
-            throw RestartFailure(
-                error: RestartError(
-                    "k3s did not come up with the new files (\(reason)); \(done)",
-                    fix: "read the journal lines below; this configuration is recorded as rejected and is not applied again unless you pass --force",
-                    journalLines: failed.journalLines
-                ),
+        let rejected = "k3s did not come up with the new files (\(reason))"
+        let recorded = "this configuration is recorded as rejected and is not applied again unless you pass --force"
+        func failure(_ message: String, fix: String, journal: [String] = failed.journalLines) -> RestartFailure {
+            RestartFailure(
+                error: RestartError(message, fix: fix, journalLines: journal),
                 rolledBack: true,
                 steps: failed.steps + Self.afterRollback(outcome.steps)
             )
         }
 
+        if outcome.stillStarting {
+            throw failure(
+                "\(rejected); the previous files are restored, and \(unit) has not finished starting with them",
+                fix: "the next run verifies the restart; read `journalctl -u \(unit)` if it does not come up"
+            )
+        }
+        if outcome.stoppedByRequest || outcome.verified {
+            state.restartInFlight = nil
+            state.pendingRestart = nil
+            try save(state)
+        }
+        if outcome.stoppedByRequest {
+            throw failure(
+                "\(rejected); the previous files are restored, and \(unit) was stopped, so it reads them when it starts",
+                fix: "start k3s when convenient (`systemctl start \(unit)`); \(recorded)"
+            )
+        }
+        if outcome.verified {
+            let done = second == nil
+                ? "restored the previous files and restarted \(unit) again, which succeeded"
+                : "the previous files are restored and \(unit) runs with them"
+            throw failure("\(rejected); \(done)", fix: "read the journal lines below; \(recorded)")
+        }
+
         state.restartInFlight?.phase = .failed
         try save(state)
         let secondReason = outcome.steps.first { !$0.passed }.map { "\($0.name): \($0.detail)" } ?? "unknown"
-        throw RestartFailure(
-            error: RestartError(
-                "k3s did not come up with the new files (\(reason)), and the restart after restoring the previous files failed too (\(secondReason)); stopped without further restarts",
-                fix: "inspect `journalctl -u \(unit)` on the node and repair k3s by hand; harbor-keyless will not restart it again until `harbor-keyless install --force`",
-                journalLines: failed.journalLines + outcome.journalLines
-            ),
-            rolledBack: true,
-            steps: failed.steps + Self.afterRollback(outcome.steps)
+        throw failure(
+            "\(rejected), and the restart after restoring the previous files failed too (\(secondReason)); stopped without further restarts",
+            fix: "inspect `journalctl -u \(unit)` on the node and repair k3s by hand; harbor-keyless will not restart it again until `harbor-keyless install --force`",
+            journal: failed.journalLines + outcome.journalLines
         )
     }
 
