@@ -248,26 +248,37 @@ public final class NodeDaemon: Sendable {
     /// daemon that holds it, once per wait, and returns nil.
     private func takeNodeLock(waiting: inout Bool) async -> HostLock? {
         let configuration = await cycle.configuration
-        let path = configuration.stateDirectory + "/daemon.lock"
+        let path = DaemonLock.path(configuration)
+        let attempt: DaemonLock.Attempt
         do {
-            let lock = try HostRoot(configuration.hostRoot).lock(path, timeout: .zero)
+            attempt = DaemonLock.take(try HostRoot(configuration.hostRoot), configuration)
+        } catch {
+            attempt = .failed(error)
+        }
+
+        if case .taken(let lock) = attempt {
             if waiting {
                 logger.info("the other daemon stopped; managing this node now", [("lock", path)])
                 status.update { $0.waitingForNode = nil }
                 waiting = false
             }
             return lock
-        } catch {
-            if !waiting {
-                logger.error(
-                    "another harbor-keyless daemon manages this node; this one changes nothing until it stops",
-                    [("lock", path), ("error", "\(error)"), ("fix", "run one agent per node: the .deb's service or the DaemonSet, not both")]
-                )
-                status.update { $0.waitingForNode = path }
-                waiting = true
-            }
-            return nil
         }
+        if !waiting {
+            let reason: String
+            switch attempt {
+            case .held(let holder): reason = holder
+            case .failed(let error): reason = "\(error)"
+            case .taken: reason = ""
+            }
+            logger.error(
+                "another harbor-keyless daemon manages this node; this one changes nothing until it stops",
+                [("lock", path), ("error", reason), ("fix", "run one agent per node: the .deb's service or the DaemonSet, not both")]
+            )
+            status.update { $0.waitingForNode = path }
+            waiting = true
+        }
+        return nil
     }
 
     private func reloadConfiguration() async -> Bool {

@@ -57,7 +57,7 @@ public struct Installer: Sendable {
         if resumed != nil, state.restartInFlight == nil {
             recordLoadedFiles(plan.paths, root: root, state: &state)
             try save(state)
-            // The restart just verified is the one policy `always` asks for.
+            // The restart just verified is the one that policy `always` requires.
             if configuration.restartPolicy == .always {
                 var settled = configuration
                 settled.restartPolicy = .ifChanged
@@ -98,7 +98,7 @@ public struct Installer: Sendable {
             // A rollback goes back to the backup entry that the first write of each path since
             // the kubelet last loaded its files made, so later writes keep that entry.
             var baselines = state.pendingRestart?.baselineSequences ?? [:]
-            for (path, sequence) in newestBackupSequences(changed, root: root) where baselines[path] == nil && !earlier.contains(path) {
+            for (path, sequence) in configuration.newestBackupSequences(changed, root: root) where baselines[path] == nil && !earlier.contains(path) {
                 baselines[path] = sequence
             }
             state.pendingRestart = AgentState.PendingRestart(
@@ -259,12 +259,6 @@ public struct Installer: Sendable {
         state.loadedDigests = digests
     }
 
-    /// Returns, for each path with a backup, the sequence number of its newest entry.
-    private func newestBackupSequences(_ paths: [String], root: HostRoot) -> [String: Int] {
-        guard let backups = try? BackupStore(root: root, directory: configuration.stateDirectory + "/backups") else { return [:] }
-        return backups.newestSequences(paths)
-    }
-
     private func restartTriggers(_ plan: InstallPlan) -> String {
         plan.files.filter(\.needsRestart).map(\.path).joined(separator: ", ")
     }
@@ -304,29 +298,30 @@ public struct Installer: Sendable {
     /// its own configuration at its next cycle), or nil when no daemon manages it.
     public func managingDaemon() -> String? {
         guard let (root, _) = try? openRoot() else { return nil }
-        do {
-            let lock = try root.lock(configuration.stateDirectory + "/daemon.lock", timeout: .zero)
+        switch DaemonLock.take(root, configuration) {
+        case .taken(let lock):
             lock.unlock()
             return nil
-        } catch where error.kind == .lockTimeout {
-            return error.detail ?? "\(error)"
-        } catch {
+        case .held(let holder):
+            return holder
+        case .failed:
             return nil
         }
     }
 
-    /// Takes the lock `harbor-keyless run` holds while it manages the node, or, when a
-    /// daemon holds it, refuses unless `force` (then returns nil).
+    /// Takes the daemon's lock for the uninstall, or rejects the uninstall while a daemon
+    /// holds it, unless `force` (then returns nil).
     private func holdDaemonLock(_ root: HostRoot, force: Bool) throws(InstallError) -> HostLock? {
-        do {
-            return try root.lock(configuration.stateDirectory + "/daemon.lock", timeout: .zero)
-        } catch where error.kind == .lockTimeout {
+        switch DaemonLock.take(root, configuration) {
+        case .taken(let lock):
+            return lock
+        case .held(let holder):
             if force { return nil }
             throw InstallError(
-                "a harbor-keyless daemon manages this node and would write the files again: \(error.detail ?? "\(error)")",
+                "a harbor-keyless daemon manages this node and would write the files again: \(holder)",
                 fix: "stop it first (`systemctl stop harbor-keyless`, or delete the agent's DaemonSet), or pass --force"
             )
-        } catch {
+        case .failed:
             return nil
         }
     }
@@ -352,7 +347,7 @@ public struct Installer: Sendable {
     private func apply(_ plan: InstallPlan, root: HostRoot) throws(InstallError) {
         let backups: BackupStore
         do {
-            backups = try BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
+            backups = try configuration.backupStore(root)
         } catch {
             throw InstallError("cannot prepare backups: \(error)", fix: "check free space and permissions of \(configuration.stateDirectory)")
         }

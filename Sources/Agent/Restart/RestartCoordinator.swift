@@ -191,7 +191,7 @@ struct RestartCoordinator {
         state.restartInFlight?.changedPaths = changed
         // Back to the version the kubelet last loaded: the pending restart's baseline where an
         // earlier install changed the path, else the entry this install's write made.
-        var sequences = newestBackupSequences(changed)
+        var sequences = configuration.newestBackupSequences(changed, root: root)
         for (path, baseline) in state.pendingRestart?.baselineSequences ?? [:] where sequences[path] != nil {
             sequences[path] = baseline
         }
@@ -299,8 +299,8 @@ struct RestartCoordinator {
 
     /// Handles a restart that ended without a verdict on the files. A unit stopped by request
     /// reads the files when it starts, like one that was not running. One still starting keeps
-    /// the restart recorded for the next run to verify; nothing is rolled back, because a
-    /// kubelet that rejects its provider config ends the k3s process rather than stalling it.
+    /// the restart recorded for the next run to verify. Nothing is rolled back in either case,
+    /// because a kubelet that rejects its provider config ends the k3s process, not stalls it.
     func undecidedRestart(
         _ outcome: RestartVerifier.Outcome, unit: String, state: inout AgentState, save: (AgentState) throws -> Void
     ) throws -> RestartOutcome? {
@@ -334,12 +334,6 @@ struct RestartCoordinator {
         var message: String
     }
 
-    /// Returns, for each path with a backup, the sequence number of its newest entry.
-    private func newestBackupSequences(_ paths: [String]) -> [String: Int] {
-        guard let backups = try? BackupStore(root: root, directory: configuration.stateDirectory + "/backups") else { return [:] }
-        return backups.newestSequences(paths)
-    }
-
     /// Restores each path down to the backup entry recorded for it, one entry at a time
     /// (each restore drops its entry), and returns how many paths it changed. A path with no
     /// entry at or above its number left was restored by an earlier run and is skipped. A
@@ -348,7 +342,7 @@ struct RestartCoordinator {
     private func restore(_ paths: [String], sequences: [String: Int]) -> Result<Int, RestoreFailure> {
         let backups: BackupStore
         do {
-            backups = try BackupStore(root: root, directory: configuration.stateDirectory + "/backups")
+            backups = try configuration.backupStore(root)
         } catch {
             return .failure(RestoreFailure(message: "cannot open backups: \(error)"))
         }
