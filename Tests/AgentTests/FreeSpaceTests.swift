@@ -20,8 +20,8 @@ struct FreeSpaceTests {
         return process.terminationStatus
     }
 
-    @Test("copies that do not fit are refused before any write")
-    func refusedBeforeWriting() async throws {
+    @Test("copies that do not fit are rejected")
+    func copiesRejected() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let directory = node.path("/var/lib/rancher/credentialprovider")
@@ -44,7 +44,7 @@ struct FreeSpaceTests {
 
         do {
             _ = try await Installer(configuration: configuration).install()
-            Issue.record("expected the install to be refused")
+            Issue.record("expected the install to be rejected")
         } catch {
             #expect("\(error)".contains("copies of the plugin executable"))
             #expect("\(error)".contains("nothing was written"))
@@ -54,8 +54,8 @@ struct FreeSpaceTests {
         #expect(!executables.contains { $0.hasPrefix("credential-provider-harbor") })
     }
 
-    @Test("backups of replaced executables that do not fit are refused")
-    func backupsRefused() async throws {
+    @Test("backups that do not fit are rejected")
+    func backupsRejected() async throws {
         let node = try NodeTree()
         defer { node.remove() }
         let configuration = AgentConfiguration(
@@ -86,7 +86,7 @@ struct FreeSpaceTests {
 
         do {
             _ = try await Installer(configuration: update).install()
-            Issue.record("expected the install to be refused")
+            Issue.record("expected the install to be rejected")
         } catch {
             #expect("\(error)".contains("backups of 1 replaced executables"))
         }

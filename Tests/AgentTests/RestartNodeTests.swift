@@ -158,7 +158,7 @@ struct RestartNodeTests {
         #expect(node.read("/var/lib/harbor-keyless/state.json")?.contains("\"restartInFlight\"") == true)
         let restarted = try #require(try manager.unitState("k3s.service"))
 
-        // With policy always, the verified restart is the one the policy asks for.
+        // With policy always, the verified restart is the restart that the policy requires.
         let next = try agent(node, ["install", "--registry", "harbor.example.com", "--restart", policy])
 
         #expect(next.status == 0, "\(next.error)")
@@ -366,8 +366,8 @@ struct RestartNodeTests {
     @Test("a restart refused by the start limit is retried once")
     func startLimit() async throws {
         let (node, manager) = try await bootNode()
-        // Use up the unit's start limit, set to 3 starts in 5 minutes so the test does not
-        // race systemd's default window of 10 s; the agent's restart is the fourth start.
+        // Use up the unit's start limit, set to 3 starts in 5 minutes so that the test does not
+        // race systemd's default window of 10 s. The agent's restart is then the fourth start.
         try node.write("/etc/systemd/system/k3s.service.d/start-limit.conf", "[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=3\n")
         #expect(try node.exec(["systemctl", "daemon-reload"]).status == 0)
         try manager.resetFailed("k3s.service")

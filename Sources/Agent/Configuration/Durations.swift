@@ -34,8 +34,8 @@ public enum Durations {
     }
 
     /// Parses a timing setting and rejects values below `minimum`. With `allowsZero`, exactly 0
-    /// turns the setting off and is accepted; values between 0 and `minimum` are not, because
-    /// a timer shorter than the clock's useful resolution becomes a busy loop.
+    /// turns the setting off and is accepted. Values between 0 and `minimum` are rejected,
+    /// because a timer shorter than the clock's useful resolution becomes a busy loop.
     public static func duration(
         _ text: String,
         field: String,

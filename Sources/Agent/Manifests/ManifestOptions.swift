@@ -32,7 +32,7 @@ public struct ManifestOptions: Sendable, Equatable {
     public static let defaultNamespace = "harbor-keyless"
 
     /// Namespaces every cluster has. The output never contains a Namespace object for them,
-    /// whatever `createNamespace` says, so it can neither relabel nor delete them.
+    /// whatever the value of `createNamespace`, so it can neither relabel nor delete them.
     public static let builtInNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
     /// True when the output contains the Namespace object.
